@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace SlmOps.Build.Tasks
+{
+    /// <summary>
+    /// After the worker ran (or was skipped), reads each model's deps file to learn what exists: the files to register
+    /// in <c>FileWrites</c> (so Clean removes them) and the variant files to copy to <c>models/&lt;Name&gt;/</c>.
+    /// </summary>
+    public sealed class SlmOpsCollectOutputs : Task
+    {
+        [Required]
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The folder, relative to the output directory, that holds one folder per model.</summary>
+        public string ModelsFolder { get; set; } = "models";
+
+        /// <summary>Every file the worker wrote for these models.</summary>
+        [Output]
+        public ITaskItem[] WrittenFiles { get; private set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The variant files (model, external data, manifest) with <c>Link</c> set to their place in the output.</summary>
+        [Output]
+        public ITaskItem[] VariantFiles { get; private set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The contracts that exist, for the source generator.</summary>
+        [Output]
+        public ITaskItem[] ContractFiles { get; private set; } = Array.Empty<ITaskItem>();
+
+        public override bool Execute()
+        {
+            var written = new List<ITaskItem>();
+            var variants = new List<ITaskItem>();
+            var contracts = new List<ITaskItem>();
+            foreach (ITaskItem model in Models)
+            {
+                string name = model.GetMetadata("Name");
+                string variantDirectory = model.GetMetadata("VariantDirectory");
+                string contract = model.GetMetadata("ContractFile");
+                if (File.Exists(contract))
+                {
+                    var item = new TaskItem(contract);
+                    item.SetMetadata("SlmOpsModelName", name);
+                    contracts.Add(item);
+                }
+
+                DepsFile? deps = DepsFile.TryRead(model.GetMetadata("DepsFile"));
+                if (deps is null)
+                {
+                    continue;
+                }
+
+                foreach (string file in deps.Outputs)
+                {
+                    written.Add(new TaskItem(file));
+                    string fileName = Path.GetFileName(file);
+                    bool isBookkeeping = fileName == ModelLayout.DepsFileName || fileName == ModelLayout.StampFileName;
+                    if (!isBookkeeping && File.Exists(file) && file.StartsWith(variantDirectory, StringComparison.Ordinal))
+                    {
+                        string relative = file.Substring(variantDirectory.Length);
+                        var item = new TaskItem(file);
+                        item.SetMetadata("Link", Path.Combine(ModelsFolder, name, relative));
+                        item.SetMetadata("SlmOpsModelName", name);
+                        variants.Add(item);
+                    }
+                }
+
+                written.Add(new TaskItem(model.GetMetadata("StampFile")));
+            }
+
+            WrittenFiles = written.ToArray();
+            VariantFiles = variants.ToArray();
+            ContractFiles = contracts.ToArray();
+            return true;
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System;
+using System.IO;
+using System.Text;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace SlmOps.Build.Tasks
+{
+    /// <summary>
+    /// Runs the <c>slmops</c> worker once for all stale models of the project, as Grpc.Tools runs protoc: the heavy
+    /// dependencies (ONNX parsing, quantization, ONNX Runtime) stay out of the MSBuild node. The request goes in a
+    /// JSON file; the worker's diagnostic lines become MSBuild errors and warnings with SLM codes and file paths.
+    /// </summary>
+    public sealed class SlmOpsRunWorker : ToolTask
+    {
+        /// <summary>The stale models, as resolved by <see cref="SlmOpsComputeOutputs"/>.</summary>
+        [Required]
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The worker assembly (<c>slmops.dll</c>), run with the same dotnet host that runs the build.</summary>
+        [Required]
+        public string WorkerPath { get; set; } = "";
+
+        /// <summary>Where to write the request. Kept after the build, so a failing run can be replayed by hand.</summary>
+        [Required]
+        public string RequestFile { get; set; } = "";
+
+        /// <summary>Only contracts are needed in design-time builds.</summary>
+        public bool DesignTime { get; set; }
+
+        protected override string ToolName => IsWindows ? "dotnet.exe" : "dotnet";
+
+        protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
+
+        private static bool IsWindows => Path.DirectorySeparatorChar == '\\';
+
+        public override bool Execute()
+        {
+            if (!File.Exists(WorkerPath))
+            {
+                Log.LogError(null, "SLM1006", null, WorkerPath, 0, 0, 0, 0,
+                    $"The slmops worker '{WorkerPath}' does not exist. Restore the SlmOps.Sdk package again, or set SlmOpsWorkerPath to a built slmops.dll.");
+                return false;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(RequestFile)!);
+            string temp = RequestFile + ".tmp";
+            File.WriteAllText(temp, CreateRequest(Models, DesignTime));
+            File.Delete(RequestFile);
+            File.Move(temp, RequestFile);
+            return base.Execute();
+        }
+
+        /// <summary>
+        /// The dotnet host that runs this build (the CLI sets DOTNET_HOST_PATH for MSBuild), so the worker runs on the
+        /// same runtime; otherwise the first dotnet on PATH.
+        /// </summary>
+        protected override string GenerateFullPathToTool()
+        {
+            string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (!string.IsNullOrEmpty(host) && File.Exists(host))
+            {
+                return host!;
+            }
+
+            foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+            {
+                string candidate = Path.Combine(dir.Trim('"'), ToolName);
+                if (dir.Length > 0 && File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            return ToolName;
+        }
+
+        protected override string GenerateCommandLineCommands()
+        {
+            var builder = new CommandLineBuilder();
+            builder.AppendSwitch("exec");
+            builder.AppendFileNameIfNotNull(WorkerPath);
+            builder.AppendSwitch("prepare");
+            builder.AppendFileNameIfNotNull(RequestFile);
+            return builder.ToString();
+        }
+
+        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+        {
+            WorkerDiagnostic? diagnostic = WorkerDiagnostic.TryParse(singleLine);
+            if (diagnostic is null)
+            {
+                Log.LogMessage(messageImportance, singleLine);
+                return;
+            }
+
+            switch (diagnostic.Severity)
+            {
+                case "error":
+                    Log.LogError(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
+                    break;
+                case "warning":
+                    Log.LogWarning(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
+                    break;
+                default:
+                    Log.LogMessage(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, MessageImportance.Normal, diagnostic.Message);
+                    break;
+            }
+        }
+
+        protected override bool HandleTaskExecutionErrors()
+        {
+            if (!Log.HasLoggedErrors)
+            {
+                Log.LogError(null, "SLM1006", null, WorkerPath, 0, 0, 0, 0,
+                    $"The slmops worker exited with code {ExitCode} without reporting an error. Run the build with -v:n to see its output; the request is in '{RequestFile}'.");
+            }
+
+            return false;
+        }
+
+        internal static string CreateRequest(ITaskItem[] models, bool designTime)
+        {
+            var sb = new StringBuilder();
+            sb.Append("{\n  \"designTime\": ").Append(designTime ? "true" : "false").Append(",\n  \"models\": [");
+            for (int i = 0; i < models.Length; i++)
+            {
+                ITaskItem m = models[i];
+                sb.Append(i == 0 ? "\n" : ",\n").Append("    {");
+                Property(sb, "source", m.GetMetadata("FullPath"), first: true);
+                Property(sb, "displayPath", m.ItemSpec);
+                foreach (string key in new[] { "Name", "Namespace", "Kind", "Sha256" })
+                {
+                    Property(sb, char.ToLowerInvariant(key[0]) + key.Substring(1), m.GetMetadata(key));
+                }
+
+                Property(sb, "target", m.GetMetadata("SlmOpsTarget"));
+                Property(sb, "modelDirectory", m.GetMetadata("ModelDirectory"));
+                Property(sb, "variantDirectory", m.GetMetadata("VariantDirectory"));
+                sb.Append("\n    }");
+            }
+
+            sb.Append(models.Length == 0 ? "]\n}\n" : "\n  ]\n}\n");
+            return sb.ToString();
+        }
+
+        private static void Property(StringBuilder sb, string name, string value, bool first = false)
+        {
+            sb.Append(first ? "\n      \"" : ",\n      \"").Append(name).Append("\": \"");
+            foreach (char c in value)
+            {
+                switch (c)
+                {
+                    case '"': sb.Append("\\\""); break;
+                    case '\\': sb.Append("\\\\"); break;
+                    default:
+                        if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4"));
+                        else sb.Append(c);
+                        break;
+                }
+            }
+
+            sb.Append('"');
+        }
+    }
+}
