@@ -85,7 +85,10 @@ namespace SlmOps.Build.Tasks
             return builder.ToString();
         }
 
-        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance) =>
+            HandleOutputLine(singleLine, messageImportance);
+
+        internal void HandleOutputLine(string singleLine, MessageImportance messageImportance)
         {
             WorkerDiagnostic? diagnostic = WorkerDiagnostic.TryParse(singleLine);
             if (diagnostic is null)

@@ -1,0 +1,181 @@
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace SlmOps.Build.Tasks.Tests;
+
+public class ComputeOutputsTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly MockBuildEngine _engine = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Root => Path.Combine(_dir.Path, "obj", "slm");
+
+    private SlmOpsComputeOutputs Task(params ITaskItem[] models) => new()
+    {
+        BuildEngine = _engine,
+        Models = models,
+        IntermediateDirectory = Root,
+        Target = "linux-x64",
+        ToolVersion = "1.0.0",
+    };
+
+    private TaskItem Model(string file, params (string Key, string Value)[] metadata)
+    {
+        string path = Path.Combine(_dir.Path, file);
+        var item = new TaskItem(File.Exists(path) ? path : _dir.File(file));
+        item.SetMetadata("Namespace", "App.Models");
+        item.SetMetadata("Kind", "auto");
+        foreach (var (key, value) in metadata)
+        {
+            item.SetMetadata(key, value);
+        }
+
+        return item;
+    }
+
+    /// <summary>Simulates a worker run: every expected output plus a deps file naming the inputs.</summary>
+    private void WriteOutputs(ITaskItem resolved, params string[] extraInputs)
+    {
+        foreach (string key in new[] { "ContractFile", "VariantFile", "ManifestFile" })
+        {
+            string path = resolved.GetMetadata(key);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, key);
+        }
+
+        var lines = new List<string> { "in\t" + resolved.GetMetadata("FullPath") };
+        lines.AddRange(extraInputs.Select(i => "in\t" + i));
+        lines.Add("out\t" + resolved.GetMetadata("VariantFile"));
+        File.WriteAllLines(resolved.GetMetadata("DepsFile"), lines);
+    }
+
+    private static void Age(string path, int seconds) =>
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddSeconds(-seconds));
+
+    [Fact]
+    public void Default_name_is_the_pascal_cased_file_name_and_paths_follow_the_layout()
+    {
+        var task = Task(Model("models/all-MiniLM-L6-v2.onnx"));
+
+        Assert.True(task.Execute());
+
+        ITaskItem resolved = Assert.Single(task.ResolvedModels);
+        Assert.Equal("AllMiniLML6V2", resolved.GetMetadata("Name"));
+        Assert.Equal(Path.Combine(Root, "AllMiniLML6V2", "contract.json"), resolved.GetMetadata("ContractFile"));
+        Assert.Equal(Path.Combine(Root, "AllMiniLML6V2", "linux-x64", "model.onnx"), resolved.GetMetadata("VariantFile"));
+        Assert.Single(task.StaleModels);
+    }
+
+    [Theory]
+    [InlineData("Name", "2Fast", "SLM1001")]
+    [InlineData("Name", "class", "SLM1001")]
+    [InlineData("Kind", "speech", "SLM1002")]
+    [InlineData("Namespace", "App..Models", "SLM1004")]
+    [InlineData("Sha256", "abc", "SLM1007")]
+    public void Invalid_metadata_is_a_coded_error_naming_the_item(string key, string value, string code)
+    {
+        var task = Task(Model("models/m.onnx", (key, value)));
+
+        Assert.False(task.Execute());
+
+        BuildErrorEventArgs error = Assert.Single(_engine.Errors);
+        Assert.Equal(code, error.Code);
+        Assert.Contains("models/m.onnx", error.Message!.Replace('\\', '/'));
+        Assert.Empty(task.ResolvedModels);
+    }
+
+    [Fact]
+    public void Two_models_with_the_same_name_are_an_error()
+    {
+        var task = Task(Model("a/model.onnx"), Model("b/model.onnx"));
+
+        Assert.False(task.Execute());
+
+        Assert.Equal("SLM1003", Assert.Single(_engine.Errors).Code);
+    }
+
+    [Fact]
+    public void Model_is_up_to_date_when_outputs_are_newer_than_every_input()
+    {
+        var first = Task(Model("m.onnx"));
+        first.Execute();
+        string external = _dir.File("m.onnx.data");
+        Age(external, 60);
+        Age(first.ResolvedModels[0].GetMetadata("FullPath"), 60);
+        Age(first.ResolvedModels[0].GetMetadata("StampFile"), 60);
+        WriteOutputs(first.ResolvedModels[0], external);
+
+        var second = Task(Model("m.onnx"));
+        Assert.True(second.Execute());
+
+        Assert.True(second.StaleModels.Length == 0, string.Join("\n", _engine.Messages.Select(m => m.Message)));
+        Assert.Single(second.ResolvedModels);
+    }
+
+    [Fact]
+    public void Touching_external_data_makes_only_that_model_stale()
+    {
+        var first = Task(Model("a.onnx"), Model("b.onnx"));
+        first.Execute();
+        string external = _dir.File("a.onnx.data");
+        foreach (var resolved in first.ResolvedModels)
+        {
+            Age(resolved.GetMetadata("FullPath"), 60);
+            Age(resolved.GetMetadata("StampFile"), 60);
+        }
+
+        Age(external, 60);
+        WriteOutputs(first.ResolvedModels[0], external);
+        WriteOutputs(first.ResolvedModels[1]);
+        File.SetLastWriteTimeUtc(external, DateTime.UtcNow.AddSeconds(5));
+
+        var second = Task(Model("a.onnx"), Model("b.onnx"));
+        second.Execute();
+
+        Assert.Equal("A", Assert.Single(second.StaleModels).GetMetadata("Name"));
+    }
+
+    [Fact]
+    public void Changing_metadata_rewrites_the_stamp_and_makes_the_model_stale()
+    {
+        var first = Task(Model("m.onnx"));
+        first.Execute();
+        string stamp = first.ResolvedModels[0].GetMetadata("StampFile");
+        Age(first.ResolvedModels[0].GetMetadata("FullPath"), 60);
+        Age(stamp, 60);
+        WriteOutputs(first.ResolvedModels[0]);
+
+        var unchanged = Task(Model("m.onnx"));
+        unchanged.Execute();
+        Assert.Empty(unchanged.StaleModels);
+
+        var changed = Task(Model("m.onnx", ("Kind", "embedding")));
+        changed.Execute();
+        Assert.Single(changed.StaleModels);
+        Assert.Contains("Kind=embedding", File.ReadAllText(stamp), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Design_time_needs_only_the_contract_and_deps()
+    {
+        var first = Task(Model("m.onnx"));
+        first.Execute();
+        ITaskItem resolved = first.ResolvedModels[0];
+        Age(resolved.GetMetadata("FullPath"), 60);
+        Age(resolved.GetMetadata("StampFile"), 60);
+        Directory.CreateDirectory(resolved.GetMetadata("VariantDirectory"));
+        File.WriteAllText(resolved.GetMetadata("ContractFile"), "{}");
+        File.WriteAllLines(resolved.GetMetadata("DepsFile"), new[] { "in\t" + resolved.GetMetadata("FullPath") });
+
+        var designTime = Task(Model("m.onnx"));
+        designTime.DesignTime = true;
+        designTime.Execute();
+        Assert.Empty(designTime.StaleModels);
+
+        var real = Task(Model("m.onnx"));
+        real.Execute();
+        Assert.Single(real.StaleModels);
+    }
+}
