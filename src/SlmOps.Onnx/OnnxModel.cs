@@ -1,0 +1,74 @@
+using Google.Protobuf;
+using SlmOps.Onnx.Protobuf;
+
+namespace SlmOps.Onnx;
+
+/// <summary>A loaded and checked ONNX model file. Create with <see cref="OnnxModelLoader.Load"/>.</summary>
+public sealed class OnnxModel
+{
+    internal OnnxModel(string path, ModelProto proto, long fileLength, string? sha256, IReadOnlyList<ExternalDataFile> externalDataFiles)
+    {
+        FilePath = path;
+        Proto = proto;
+        FileLength = fileLength;
+        Sha256 = sha256;
+        ExternalDataFiles = externalDataFiles;
+    }
+
+    /// <summary>The absolute path of the <c>.onnx</c> file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>The folder external-data locations are relative to.</summary>
+    public string DirectoryPath => Path.GetDirectoryName(FilePath)!;
+
+    /// <summary>The protobuf object model. Mutating it does not change the file; use <see cref="OnnxModelWriter"/>.</summary>
+    public ModelProto Proto { get; }
+
+    /// <summary>The size of the <c>.onnx</c> file in bytes.</summary>
+    public long FileLength { get; }
+
+    /// <summary>SHA-256 of the <c>.onnx</c> file as lower-case hex, or null when the load options did not ask for it.</summary>
+    public string? Sha256 { get; }
+
+    /// <summary>The external-data files the model reads, in order of first use; each checked to exist and be long enough.</summary>
+    public IReadOnlyList<ExternalDataFile> ExternalDataFiles { get; }
+
+    /// <summary>Where <paramref name="tensor"/> (a tensor of this model) keeps its payload.</summary>
+    public TensorData GetTensorData(TensorProto tensor) => TensorData.Of(tensor);
+
+    /// <summary>Summarizes the model: I/O, opsets, operators, initializers, external data.</summary>
+    public ModelInspection Inspect() => ModelInspector.Inspect(this);
+}
+
+/// <summary>One external-data file a model references.</summary>
+/// <param name="RelativePath">The location as written in the model, with '/' separators.</param>
+/// <param name="FullPath">The absolute path (inside the model's folder).</param>
+/// <param name="FileLength">The file's size in bytes.</param>
+/// <param name="BytesReferenced">The sum of the tensor payload lengths that point into this file.</param>
+/// <param name="TensorCount">How many tensors point into this file.</param>
+public sealed record ExternalDataFile(string RelativePath, string FullPath, long FileLength, long BytesReferenced, int TensorCount);
+
+/// <summary>Writes models: temp file in the same folder, then rename, so readers never see half a file.</summary>
+public static class OnnxModelWriter
+{
+    public static void Save(ModelProto model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temp = full + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                model.WriteTo(stream);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}

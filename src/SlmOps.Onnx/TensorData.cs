@@ -1,0 +1,256 @@
+using System.Globalization;
+using SlmOps.Onnx.Protobuf;
+
+namespace SlmOps.Onnx;
+
+/// <summary>Where a tensor's payload lives.</summary>
+public enum TensorStorage
+{
+    /// <summary>No payload (an empty tensor, or a tensor that only declares a type).</summary>
+    None,
+
+    /// <summary>In the <c>raw_data</c> bytes (little-endian, packed).</summary>
+    Raw,
+
+    /// <summary>In the typed repeated fields (<c>float_data</c>, <c>int32_data</c>, ...).</summary>
+    Typed,
+
+    /// <summary>In an external-data file beside the model.</summary>
+    External,
+}
+
+/// <summary>
+/// The one place that knows how a tensor stores its payload. Everything that needs tensor bytes goes through here,
+/// so that memory-mapped and streaming access can replace the in-memory <c>raw_data</c> without touching callers.
+/// </summary>
+public sealed class TensorData
+{
+    private readonly TensorProto _tensor;
+
+    private TensorData(TensorProto tensor, TensorStorage storage, ExternalDataReference? external)
+    {
+        _tensor = tensor;
+        Storage = storage;
+        External = external;
+    }
+
+    /// <summary>Describes <paramref name="tensor"/>'s payload. Throws <see cref="FormatException"/> for a malformed external reference.</summary>
+    public static TensorData Of(TensorProto tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (IsExternal(tensor))
+            return new TensorData(tensor, TensorStorage.External, ExternalDataReference.Parse(tensor));
+        if (tensor.HasRawData)
+            return new TensorData(tensor, TensorStorage.Raw, null);
+        bool typed = tensor.FloatData.Count > 0 || tensor.Int32Data.Count > 0 || tensor.StringData.Count > 0
+            || tensor.Int64Data.Count > 0 || tensor.DoubleData.Count > 0 || tensor.Uint64Data.Count > 0;
+        return new TensorData(tensor, typed ? TensorStorage.Typed : TensorStorage.None, null);
+    }
+
+    /// <summary>True when the tensor keeps its payload in an external file.</summary>
+    public static bool IsExternal(TensorProto tensor) =>
+        tensor.DataLocation == TensorProto.Types.DataLocation.External;
+
+    public TensorStorage Storage { get; }
+
+    public string Name => _tensor.Name;
+
+    /// <summary>The <see cref="TensorProto.Types.DataType"/> value.</summary>
+    public int DataType => _tensor.DataType;
+
+    public string ElementType => OnnxElementTypes.GetName(_tensor.DataType);
+
+    public IReadOnlyList<long> Dims => _tensor.Dims;
+
+    /// <summary>The product of the dimensions (1 for a scalar), or null when a dimension is negative or it overflows.</summary>
+    public long? ElementCount
+    {
+        get
+        {
+            long count = 1;
+            foreach (long d in _tensor.Dims)
+            {
+                if (d < 0) return null;
+                try { count = checked(count * d); }
+                catch (OverflowException) { return null; }
+            }
+            return count;
+        }
+    }
+
+    /// <summary>Set when <see cref="Storage"/> is <see cref="TensorStorage.External"/>.</summary>
+    public ExternalDataReference? External { get; }
+
+    /// <summary>
+    /// The payload size in bytes: the <c>raw_data</c> length, the typed field counts times the element size, or the
+    /// external length (computed from the shape when the reference has none). Null when it cannot be known.
+    /// </summary>
+    public long? ByteLength => Storage switch
+    {
+        TensorStorage.None => 0,
+        TensorStorage.Raw => _tensor.RawData.Length,
+        TensorStorage.External => External!.Length ?? ExpectedByteLength,
+        _ => TypedByteLength(),
+    };
+
+    /// <summary>What the shape and element type say the packed payload takes; null for strings or unknown types.</summary>
+    public long? ExpectedByteLength => ElementCount is long n ? OnnxElementTypes.GetByteCount(_tensor.DataType, n) : null;
+
+    /// <summary>The <c>raw_data</c> bytes without a copy. Only for <see cref="TensorStorage.Raw"/>.</summary>
+    public ReadOnlyMemory<byte> GetRawBytes() => Storage == TensorStorage.Raw
+        ? _tensor.RawData.Memory
+        : throw new InvalidOperationException($"Tensor '{Name}' stores its payload as {Storage}, not in raw_data.");
+
+    /// <summary>
+    /// Opens the payload as a read-only stream: <c>raw_data</c> or the external file's byte range.
+    /// <paramref name="modelDirectory"/> resolves external locations (the loader has already checked they stay inside it).
+    /// </summary>
+    public Stream OpenRead(string modelDirectory)
+    {
+        switch (Storage)
+        {
+            case TensorStorage.None:
+                return Stream.Null;
+            case TensorStorage.Raw:
+                return new MemoryStream(_tensor.RawData.ToByteArray(), writable: false);
+            case TensorStorage.External:
+                var ext = External!;
+                long length = ext.Length ?? ExpectedByteLength
+                    ?? throw new InvalidOperationException($"Tensor '{Name}' has no external length and no fixed-size shape.");
+                var file = new FileStream(Path.Combine(modelDirectory, ext.Location), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+                return new ExternalRangeStream(file, ext.Offset, length);
+            default:
+                throw new NotSupportedException($"Tensor '{Name}' stores its payload in typed fields; read them from the TensorProto.");
+        }
+    }
+
+    private long? TypedByteLength()
+    {
+        int bits = OnnxElementTypes.GetBitsPerElement(_tensor.DataType);
+        if (_tensor.DataType == (int)TensorProto.Types.DataType.String)
+        {
+            long total = 0;
+            foreach (var s in _tensor.StringData) total += s.Length;
+            return total;
+        }
+        if (bits < 8) return ExpectedByteLength;
+
+        // float_data and double_data hold one value per entry (complex types use two entries per element);
+        // int32_data, int64_data and uint64_data hold one element per entry, whatever its width.
+        long bytesPerEntry = bits / 8;
+        return checked(_tensor.FloatData.Count * 4L + _tensor.DoubleData.Count * 8L
+            + (_tensor.Int32Data.Count + _tensor.Int64Data.Count + _tensor.Uint64Data.Count) * bytesPerEntry);
+    }
+
+    /// <summary>A window over a file; disposes the file.</summary>
+    private sealed class ExternalRangeStream : Stream
+    {
+        private readonly FileStream _file;
+        private readonly long _start;
+        private readonly long _length;
+        private long _position;
+
+        public ExternalRangeStream(FileStream file, long start, long length)
+        {
+            _file = file;
+            _start = start;
+            _length = length;
+            _file.Position = start;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => _position;
+            set => Seek(value, SeekOrigin.Begin);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            long left = _length - _position;
+            if (left <= 0) return 0;
+            if (buffer.Length > left) buffer = buffer[..(int)left];
+            int read = _file.Read(buffer);
+            _position += read;
+            return read;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            long target = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => _position + offset,
+                _ => _length + offset,
+            };
+            if (target < 0) throw new IOException("Cannot seek before the start of the tensor payload.");
+            _position = target;
+            _file.Position = _start + target;
+            return target;
+        }
+
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _file.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}
+
+/// <summary>The <c>external_data</c> entries of one tensor: where its payload is, relative to the model's folder.</summary>
+public sealed class ExternalDataReference
+{
+    private ExternalDataReference(string location, long offset, long? length, string? checksum)
+    {
+        Location = location;
+        Offset = offset;
+        Length = length;
+        Checksum = checksum;
+    }
+
+    /// <summary>The <c>location</c> entry as written in the model (not yet checked for safety).</summary>
+    public string Location { get; }
+
+    public long Offset { get; }
+
+    /// <summary>The <c>length</c> entry; null when absent (the payload then runs for the size its shape implies).</summary>
+    public long? Length { get; }
+
+    /// <summary>The optional <c>checksum</c> entry (SHA-1 hex per the ONNX specification); not verified.</summary>
+    public string? Checksum { get; }
+
+    /// <summary>Reads the entries. Throws <see cref="FormatException"/> when offset or length is not a non-negative integer.</summary>
+    public static ExternalDataReference Parse(TensorProto tensor)
+    {
+        string location = "";
+        long offset = 0;
+        long? length = null;
+        string? checksum = null;
+        foreach (var entry in tensor.ExternalData)
+        {
+            switch (entry.Key)
+            {
+                case "location": location = entry.Value; break;
+                case "offset": offset = ParseNonNegative(tensor, entry); break;
+                case "length": length = ParseNonNegative(tensor, entry); break;
+                case "checksum": checksum = entry.Value; break;
+            }
+        }
+        return new ExternalDataReference(location, offset, length, checksum);
+    }
+
+    private static long ParseNonNegative(TensorProto tensor, StringStringEntryProto entry) =>
+        long.TryParse(entry.Value, NumberStyles.None, CultureInfo.InvariantCulture, out long value)
+            ? value
+            : throw new FormatException($"Tensor '{tensor.Name}' has an external-data {entry.Key} of '{entry.Value}', which is not a non-negative integer.");
+}

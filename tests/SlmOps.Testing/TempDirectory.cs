@@ -1,0 +1,36 @@
+namespace SlmOps.Testing;
+
+/// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory(string? prefix = null)
+    {
+        FullPath = Path.Combine(Path.GetTempPath(), (prefix ?? "slmops-test") + "-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(FullPath);
+    }
+
+    public string FullPath { get; }
+
+    /// <summary>A path inside the folder (not created).</summary>
+    public string Combine(params string[] parts) => Path.Combine([FullPath, .. parts]);
+
+    /// <summary>Creates a subfolder and returns its path.</summary>
+    public string CreateDirectory(params string[] parts) => Directory.CreateDirectory(Combine(parts)).FullName;
+
+    public override string ToString() => FullPath;
+
+    public void Dispose()
+    {
+        try
+        {
+            if (Directory.Exists(FullPath)) Directory.Delete(FullPath, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open on Windows: leave it to the temp cleaner rather than fail the test.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
