@@ -1,0 +1,155 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using SlmOps.Contracts;
+
+namespace SlmOps.Generators.Tests;
+
+/// <summary>Runs <see cref="ModelWrapperGenerator"/> over in-memory contracts the way the compiler would.</summary>
+internal static class GeneratorHarness
+{
+    public static readonly CSharpParseOptions ParseOptions =
+        CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.Latest).WithDocumentationMode(DocumentationMode.Diagnose);
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
+    {
+        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
+            .Append(typeof(SlmOps.Runtime.SlmSession).Assembly.Location)
+            .Append(typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.Location)
+            .Distinct();
+        return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
+    });
+
+    public static CSharpCompilation CreateCompilation(params string[] sources) =>
+        CSharpCompilation.Create(
+            "GeneratedWrapperTest",
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")),
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, warningLevel: 9999));
+
+    public static GeneratorDriver CreateDriver(params AdditionalText[] files) =>
+        CSharpGeneratorDriver.Create(
+            new[] { new ModelWrapperGenerator().AsSourceGenerator() },
+            files,
+            ParseOptions,
+            new TestOptionsProvider(),
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    /// <summary>Runs the generator once over contract files and returns the result and the updated compilation.</summary>
+    public static (GeneratorRunResult Result, Compilation Output) Run(params AdditionalText[] files)
+    {
+        GeneratorDriver driver = CreateDriver(files).RunGeneratorsAndUpdateCompilation(CreateCompilation(), out Compilation output, out _);
+        return (driver.GetRunResult().Results.Single(), output);
+    }
+
+    /// <summary>A contract file the SDK marked with <c>SlmOpsContract="true"</c>.</summary>
+    public static AdditionalText Contract(ModelContract contract, string? path = null) =>
+        new InMemoryText(path ?? $"/obj/slm/{contract.Name}/contract.json", ContractJson.Write(contract), "true");
+
+    public static AdditionalText File(string path, string text, string? contractMetadata = null) => new InMemoryText(path, text, contractMetadata);
+
+    public static TensorContract Tensor(string name, string elementType, params object?[] shape) =>
+        new(name, elementType, shape.Select(d => d switch
+        {
+            null => Dimension.Unknown,
+            string s => Dimension.Symbolic(s),
+            _ => Dimension.Fixed(Convert.ToInt64(d)),
+        }).ToArray());
+
+    /// <summary>The folder of this source file, so baselines live in the source tree, not in bin.</summary>
+    public static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+
+    private sealed class InMemoryText(string path, string text, string? contractMetadata) : AdditionalText
+    {
+        private readonly SourceText _text = SourceText.From(text);
+
+        public override string Path { get; } = path;
+
+        public string? ContractMetadata { get; } = contractMetadata;
+
+        public override SourceText GetText(CancellationToken cancellationToken = default) => _text;
+    }
+
+    /// <summary>Gives each in-memory file the metadata the SDK's CompilerVisibleItemMetadata would.</summary>
+    private sealed class TestOptionsProvider : AnalyzerConfigOptionsProvider
+    {
+        public override AnalyzerConfigOptions GlobalOptions => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+            textFile is InMemoryText { ContractMetadata: string value }
+                ? new Options(new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmOpsContract"] = value })
+                : Options.Empty;
+
+        private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new(new Dictionary<string, string>());
+
+            public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+        }
+    }
+}
+
+/// <summary>The contracts the baseline, compilation and end-to-end tests share.</summary>
+internal static class Contracts
+{
+    public static ModelContract MiniLm => new(
+        "MiniLm",
+        "App.Models",
+        ModelKinds.Embedding,
+        new[]
+        {
+            GeneratorHarness.Tensor("input_ids", ElementTypes.Int64, "batch", "sequence"),
+            GeneratorHarness.Tensor("attention_mask", ElementTypes.Int64, "batch", "sequence"),
+            GeneratorHarness.Tensor("token_type_ids", ElementTypes.Int64, "batch", "sequence"),
+        },
+        new[] { GeneratorHarness.Tensor("last_hidden_state", ElementTypes.Float, "batch", "sequence", 384) });
+
+    public static ModelContract Float16Generic => new(
+        "ImageScorer",
+        "App.Models.Vision",
+        ModelKinds.Generic,
+        new[]
+        {
+            GeneratorHarness.Tensor("pixels", ElementTypes.Float16, 1, 3, 224, 224),
+            GeneratorHarness.Tensor("threshold", ElementTypes.Float),
+            GeneratorHarness.Tensor("mask", ElementTypes.Bool, null, 8),
+        },
+        new[]
+        {
+            GeneratorHarness.Tensor("scores", ElementTypes.Float16, 1, 1000),
+            GeneratorHarness.Tensor("class_index", ElementTypes.UInt8, 1),
+            GeneratorHarness.Tensor("raw", ElementTypes.Double, "n"),
+        });
+
+    public static ModelContract AwkwardNames => new(
+        "Tricky",
+        "App.Models",
+        ModelKinds.CausalLm,
+        new[]
+        {
+            GeneratorHarness.Tensor("past_key_values.0.key", ElementTypes.Float, "batch", 4, "past", 16),
+            GeneratorHarness.Tensor("0", ElementTypes.Int32, 1),
+            GeneratorHarness.Tensor("class", ElementTypes.Int8, 1),
+            GeneratorHarness.Tensor("run", ElementTypes.Int16, 1),
+            GeneratorHarness.Tensor("input", ElementTypes.UInt16, 1),
+            GeneratorHarness.Tensor("Input", ElementTypes.UInt32, 1),
+            GeneratorHarness.Tensor("tricky", ElementTypes.UInt64, 1),
+            GeneratorHarness.Tensor("to_string", ElementTypes.Int64, 1),
+            GeneratorHarness.Tensor("a<b>&\"c\"", ElementTypes.Float, "dim \"x\""),
+        },
+        new[]
+        {
+            GeneratorHarness.Tensor("logits", ElementTypes.Float, "batch", "sequence", 32000),
+            GeneratorHarness.Tensor("Logits", ElementTypes.Float, "batch", "sequence", 32000),
+            GeneratorHarness.Tensor("present.0.key", ElementTypes.Float, "batch", 4, "total", 16),
+            GeneratorHarness.Tensor("output", ElementTypes.Float, "batch"),
+        });
+
+    public static IEnumerable<ModelContract> All => new[] { MiniLm, Float16Generic, AwkwardNames };
+}
