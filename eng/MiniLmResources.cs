@@ -85,4 +85,36 @@ namespace SlmOps.Eng
             throw new InvalidOperationException("'" + dllPath + "' has no embedded resource '" + resourceName + "'.");
         }
     }
+
+#if !SLMOPS_NO_MSBUILD_TASK
+    /// <summary>
+    /// The same extraction as an MSBuild task, for RoslynCodeTaskFactory (<c>Code Type="Class" Source="…"</c>).
+    /// Test projects define SLMOPS_NO_MSBUILD_TASK and compile only <see cref="MiniLmResources"/>.
+    /// </summary>
+    public class ExtractManifestResource : Microsoft.Build.Utilities.Task
+    {
+        [Microsoft.Build.Framework.Required]
+        public string AssemblyPath { get; set; }
+
+        [Microsoft.Build.Framework.Required]
+        public string ResourceName { get; set; }
+
+        [Microsoft.Build.Framework.Required]
+        public string Destination { get; set; }
+
+        public override bool Execute()
+        {
+            try
+            {
+                MiniLmResources.Extract(AssemblyPath, ResourceName, Destination);
+                return true;
+            }
+            catch (Exception e) when (e is IOException || e is InvalidOperationException || e is BadImageFormatException || e is UnauthorizedAccessException)
+            {
+                Log.LogError("Could not extract '{0}' from '{1}': {2}", ResourceName, AssemblyPath, e.Message);
+                return false;
+            }
+        }
+    }
+#endif
 }
