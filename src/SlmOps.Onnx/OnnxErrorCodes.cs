@@ -28,6 +28,9 @@ public static class OnnxErrorCodes
 
     /// <summary>A graph input or output is not a tensor with a known element type and rank.</summary>
     public const string UnsupportedGraphValue = "SLM2008";
+
+    /// <summary>A model file (or a file written for it) could not be read or written: permissions, disk full, locked.</summary>
+    public const string FileAccessFailed = "SLM2009";
 }
 
 /// <summary>

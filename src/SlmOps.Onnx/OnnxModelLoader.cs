@@ -1,3 +1,4 @@
+using System.IO.MemoryMappedFiles;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using SlmOps.Onnx.Protobuf;
@@ -14,7 +15,8 @@ public sealed class OnnxLoadOptions
 
     /// <summary>
     /// Deepest message nesting the parser accepts. Each subgraph level costs three (graph, node, attribute), so 100
-    /// allows about 30 levels of If/Loop nesting while keeping hostile files from exhausting the stack.
+    /// allows about 30 levels of If/Loop nesting while keeping hostile files from exhausting the stack. 100 is also
+    /// Google.Protobuf's default, which keeps the fast span parser; other values use the slower stream parser.
     /// </summary>
     public int RecursionLimit { get; init; } = 100;
 }
@@ -35,44 +37,12 @@ public static class OnnxModelLoader
         options ??= OnnxLoadOptions.Default;
         string fullPath = Path.GetFullPath(path);
 
-        byte[] bytes = ReadAll(fullPath);
-        Task<byte[]>? hash = options.ComputeSha256 ? Task.Run(() => SHA256.HashData(bytes)) : null;
-
+        long length;
+        string? sha256;
         ModelProto proto;
-        try
+        using (var file = Open(fullPath))
         {
-            proto = Parse(fullPath, bytes, options.RecursionLimit);
-            CheckIsSupportedModel(fullPath, proto);
-        }
-        catch
-        {
-            hash?.Wait();
-            throw;
-        }
-
-        var externalFiles = CheckExternalData(fullPath, proto);
-        string? sha256 = hash is null ? null : Convert.ToHexStringLower(hash.Result);
-        return new OnnxModel(fullPath, proto, bytes.LongLength, sha256, externalFiles);
-    }
-
-    private static byte[] ReadAll(string fullPath)
-    {
-        if (Directory.Exists(fullPath))
-            throw new OnnxModelException(OnnxErrorCodes.FileNotFound, fullPath, "The model path is a folder, not a file; point to the .onnx file.");
-
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new OnnxModelException(OnnxErrorCodes.FileNotFound, fullPath, "The model file does not exist; check the path (it is relative to the project folder).", ex);
-        }
-
-        using (stream)
-        {
-            long length = stream.Length;
+            length = file.Length;
             if (length == 0)
                 throw new OnnxModelException(OnnxErrorCodes.NotAnOnnxModel, fullPath, "The file is empty, not an ONNX model.");
             if (length > Array.MaxLength)
@@ -81,22 +51,101 @@ public static class OnnxModelLoader
                     $"The file is {length:N0} bytes; a protobuf ONNX file cannot exceed 2 GB. Save the weights as external data (onnx.save_model(..., save_as_external_data=True)).");
             }
 
-            var bytes = new byte[length];
-            stream.ReadExactly(bytes);
-            return bytes;
+            proto = ParseMapped(fullPath, file, (int)length, options, out sha256);
+        }
+
+        CheckIsSupportedModel(fullPath, proto);
+        var externalFiles = CheckExternalData(fullPath, proto);
+        return new OnnxModel(fullPath, proto, length, sha256, externalFiles);
+    }
+
+    private static FileStream Open(string fullPath)
+    {
+        if (Directory.Exists(fullPath))
+            throw new OnnxModelException(OnnxErrorCodes.FileNotFound, fullPath, "The model path is a folder, not a file; point to the .onnx file.");
+        try
+        {
+            return new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new OnnxModelException(OnnxErrorCodes.FileNotFound, fullPath, "The model file does not exist; check the path (it is relative to the project folder).", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OnnxModelException(OnnxErrorCodes.FileAccessFailed, fullPath, $"The model file cannot be read: {ex.Message}", ex);
         }
     }
 
-    private static ModelProto Parse(string fullPath, byte[] bytes, int recursionLimit)
+    /// <summary>
+    /// Parses straight from a read-only memory map of the file (no 2nd copy of the bytes in managed memory) and, in
+    /// parallel, hashes the same mapped bytes, so hashing costs no extra read and little extra time.
+    /// </summary>
+    private static unsafe ModelProto ParseMapped(string fullPath, FileStream file, int length, OnnxLoadOptions options, out string? sha256)
+    {
+        MemoryMappedFile map;
+        MemoryMappedViewAccessor view;
+        try
+        {
+            map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+            view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OnnxModelException(OnnxErrorCodes.FileAccessFailed, fullPath, $"The model file cannot be read: {ex.Message}", ex);
+        }
+
+        using (map)
+        using (view)
+        {
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            try
+            {
+                nint start = (nint)(pointer + view.PointerOffset);
+                Task<byte[]>? hash = options.ComputeSha256
+                    ? Task.Run(() => SHA256.HashData(new ReadOnlySpan<byte>((void*)start, length)))
+                    : null;
+                try
+                {
+                    var proto = Parse(fullPath, new ReadOnlySpan<byte>((void*)start, length), options.RecursionLimit);
+                    sha256 = hash is null ? null : Convert.ToHexStringLower(hash.Result);
+                    return proto;
+                }
+                finally
+                {
+                    // The hash reads the mapping: it must finish before the view is released.
+                    if (hash is not null) ((IAsyncResult)hash).AsyncWaitHandle.WaitOne();
+                }
+            }
+            finally
+            {
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+        }
+    }
+
+    /// <summary>Protobuf's own default nesting limit; the span parser always uses it.</summary>
+    private const int ProtobufDefaultRecursionLimit = 100;
+
+    private static unsafe ModelProto Parse(string fullPath, ReadOnlySpan<byte> bytes, int recursionLimit)
     {
         try
         {
-            using var input = CodedInputStream.CreateWithLimits(new MemoryStream(bytes, writable: false), int.MaxValue, recursionLimit);
-            return ModelProto.Parser.ParseFrom(input);
+            if (recursionLimit == ProtobufDefaultRecursionLimit)
+                return ModelProto.Parser.ParseFrom(bytes);
+
+            // Another limit needs the stream API, which is slower on large models.
+            fixed (byte* p = bytes)
+            {
+                using var stream = new UnmanagedMemoryStream(p, bytes.Length);
+                using var input = CodedInputStream.CreateWithLimits(stream, int.MaxValue, recursionLimit);
+                return ModelProto.Parser.ParseFrom(input);
+            }
         }
         catch (InvalidProtocolBufferException ex)
         {
-            if (ex.Message.Contains("recursion limit", StringComparison.OrdinalIgnoreCase))
+            if (ex.Message.Contains("levels of nesting", StringComparison.OrdinalIgnoreCase))
             {
                 throw new OnnxModelException(OnnxErrorCodes.NotAnOnnxModel, fullPath,
                     $"The file nests messages deeper than {recursionLimit} levels; it is not an ONNX model this tool accepts.", ex);
@@ -115,7 +164,7 @@ public static class OnnxModelLoader
         }
     }
 
-    private static bool StartsLikeOnnx(byte[] bytes) =>
+    private static bool StartsLikeOnnx(ReadOnlySpan<byte> bytes) =>
         bytes.Length >= 2 && bytes[0] == 0x08 && bytes[1] >= 1 && bytes[1] <= 0x7F;
 
     private static void CheckIsSupportedModel(string fullPath, ModelProto proto)

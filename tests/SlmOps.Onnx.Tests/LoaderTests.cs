@@ -292,3 +292,32 @@ public sealed class LoaderTests : IDisposable
     private static void SetLocation(TensorProto tensor, string location) =>
         tensor.ExternalData.Single(e => e.Key == "location").Value = location;
 }
+
+public sealed class RecursionLimitTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Nesting_deeper_than_the_recursion_limit_is_SLM2002()
+    {
+        string path = OnnxModelFactory.Write(_temp.FullPath, model: OnnxModelFactory.CreateLinear(new LinearModelOptions { AddIfSubgraph = true }));
+
+        var ex = Assert.Throws<OnnxModelException>(() => OnnxModelLoader.Load(path, new OnnxLoadOptions { RecursionLimit = 4 }));
+
+        Assert.Equal("SLM2002", ex.Code);
+        Assert.Contains("deeper than 4", ex.Message);
+    }
+
+    [Fact]
+    public void A_custom_recursion_limit_parses_the_same_model()
+    {
+        string path = OnnxModelFactory.Write(_temp.FullPath, model: OnnxModelFactory.CreateLinear(new LinearModelOptions { AddIfSubgraph = true }));
+
+        var model = OnnxModelLoader.Load(path, new OnnxLoadOptions { RecursionLimit = 20, ComputeSha256 = false });
+
+        Assert.Equal(File.ReadAllBytes(path), Google.Protobuf.MessageExtensions.ToByteArray(model.Proto));
+        Assert.Null(model.Sha256);
+    }
+}

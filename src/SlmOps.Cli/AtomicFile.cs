@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SlmOps.Cli;
+
+/// <summary>
+/// Every output is written to a temporary name in its own folder and renamed over the target, so a crash or a
+/// parallel reader never sees half a file.
+/// </summary>
+internal static class AtomicFile
+{
+    private const int BufferSize = 1 << 20;
+    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    public static void WriteAllText(string path, string content) =>
+        Commit(path, temp => File.WriteAllText(temp, content, s_utf8));
+
+    /// <summary>Copies <paramref name="source"/> (the OS copies it; no hashing). Returns the copied length.</summary>
+    public static long Copy(string source, string destination)
+    {
+        Commit(destination, temp =>
+        {
+            File.Copy(source, temp);
+            // File.Copy keeps the source's time stamp; an output must look as new as the moment it was made.
+            File.SetLastWriteTimeUtc(temp, DateTime.UtcNow);
+        });
+        return new FileInfo(destination).Length;
+    }
+
+    /// <summary>Copies <paramref name="source"/> while hashing it in the same pass; returns SHA-256 (lower-case hex) and length.</summary>
+    public static (string Sha256, long Length) CopyWithSha256(string source, string destination)
+    {
+        string sha = "";
+        long length = 0;
+        Commit(destination, temp =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+            var buffer = new byte[BufferSize];
+            int read;
+            while ((read = input.Read(buffer)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                output.Write(buffer, 0, read);
+                length += read;
+            }
+            sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+        });
+        return (sha, length);
+    }
+
+    /// <summary>SHA-256 of a file, streamed.</summary>
+    public static string Sha256(string path)
+    {
+        using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(SHA256.HashData(input));
+    }
+
+    private static void Commit(string path, Action<string> writeTemp)
+    {
+        string? folder = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        string temp = Path.Combine(folder ?? "", "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        try
+        {
+            writeTemp(temp);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

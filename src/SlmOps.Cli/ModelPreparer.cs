@@ -1,0 +1,193 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using SlmOps.Contracts;
+using SlmOps.Onnx;
+
+namespace SlmOps.Cli;
+
+/// <summary>Prepares one model: check, hash, contract, variant, manifest, deps. All or nothing per model.</summary>
+internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVersion)
+{
+    public const string ContractFileName = "contract.json";
+    public const string VariantModelFileName = "model.onnx";
+    public const string ManifestFileName = "manifest.json";
+    public const string DepsFileName = "slmops.deps";
+
+    /// <summary>The only precision the pass-through variant has until quantization lands.</summary>
+    private const string Precision = "fp32";
+
+    /// <summary>Returns false after reporting an error; nothing is left behind for the model then.</summary>
+    public bool Prepare(ModelRequest request, bool designTime)
+    {
+        var outputs = new List<string>();
+        string contractPath = request.ModelDirectory + ContractFileName;
+        string depsPath = request.VariantDirectory + DepsFileName;
+        var previousOutputs = ReadDepsLines(depsPath, "out");
+        try
+        {
+            var model = OnnxModelLoader.Load(request.Source);
+            string sha = model.Sha256!;
+            if (request.Sha256.Length > 0 && !string.Equals(sha, request.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new OnnxModelException(OnnxErrorCodes.Sha256Mismatch, model.FilePath,
+                    $"The model's SHA-256 is {sha} but {request.Sha256} is expected (the Sha256 metadata of the SlmModel item). " +
+                    "The file changed or is not the one you meant; if the change is intended, update Sha256.");
+            }
+
+            var contract = model.Inspect().ToContract(request.Name, request.Namespace, request.Kind, sha);
+
+            AtomicFile.WriteAllText(contractPath, ContractJson.Write(contract));
+            outputs.Add(contractPath);
+
+            if (!designTime)
+            {
+                var files = WriteVariant(request, model, outputs);
+                string manifestPath = request.VariantDirectory + ManifestFileName;
+                AtomicFile.WriteAllText(manifestPath, WriteManifest(request, contract.Kind, model, files));
+                outputs.Add(manifestPath);
+            }
+            else
+            {
+                // A design-time build leaves an earlier full build's variant alone; keep listing it so Clean removes it.
+                outputs.AddRange(previousOutputs.Where(p => p != depsPath && !outputs.Contains(p) && File.Exists(p) && IsOwned(request, p)));
+            }
+
+            outputs.Add(depsPath);
+            var inputs = new[] { model.FilePath }.Concat(model.ExternalDataFiles.Select(f => f.FullPath));
+            AtomicFile.WriteAllText(depsPath, WriteDeps(inputs, outputs));
+
+            foreach (string stale in previousOutputs.Where(p => !outputs.Contains(p) && IsOwned(request, p)))
+                TryDelete(stale);
+            return true;
+        }
+        catch (OnnxModelException ex)
+        {
+            Discard(request, outputs, previousOutputs);
+            diagnostics.Error(ex.Code, ex.FilePath, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Discard(request, outputs, previousOutputs);
+            diagnostics.Error(OnnxErrorCodes.FileAccessFailed, request.Source,
+                $"Preparing model '{request.Name}' failed while reading or writing files: {ex.Message} Check permissions and free disk space under '{request.VariantDirectory}'.");
+        }
+        return false;
+    }
+
+    /// <summary>The pass-through variant: a byte copy of the model plus its external-data files at the same relative paths.</summary>
+    private static List<(string Path, string Sha256, long Length)> WriteVariant(ModelRequest request, OnnxModel model, List<string> outputs)
+    {
+        var files = new List<(string, string, long)>();
+        string variantModel = request.VariantDirectory + VariantModelFileName;
+        long copied = AtomicFile.Copy(model.FilePath, variantModel);
+        outputs.Add(variantModel);
+        if (copied != model.FileLength)
+        {
+            throw new IOException($"'{model.FilePath}' changed while it was being prepared ({model.FileLength:N0} bytes read, {copied:N0} copied).");
+        }
+        files.Add((VariantModelFileName, model.Sha256!, copied));
+
+        foreach (var external in model.ExternalDataFiles)
+        {
+            // The loader has checked that the location is relative and has no '..', so this stays in the variant folder.
+            string target = Path.GetFullPath(Path.Combine(request.VariantDirectory, external.RelativePath));
+            var (sha, length) = AtomicFile.CopyWithSha256(external.FullPath, target);
+            outputs.Add(target);
+            files.Add((external.RelativePath, sha, length));
+        }
+        return files;
+    }
+
+    private string WriteManifest(ModelRequest request, string kind, OnnxModel model, List<(string Path, string Sha256, long Length)> files)
+    {
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n", Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("schemaVersion", 1);
+            json.WriteString("name", request.Name);
+            json.WriteString("kind", kind);
+            json.WriteString("target", request.Target);
+            json.WriteString("precision", Precision);
+            json.WriteStartObject("source");
+            json.WriteString("path", request.DisplayPath);
+            json.WriteString("sha256", model.Sha256);
+            json.WriteNumber("size", model.FileLength);
+            json.WriteEndObject();
+            json.WriteStartArray("files");
+            foreach (var file in files)
+            {
+                json.WriteStartObject();
+                json.WriteString("path", file.Path);
+                json.WriteString("sha256", file.Sha256);
+                json.WriteNumber("size", file.Length);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartObject("tool");
+            json.WriteString("name", "slmops");
+            json.WriteString("version", toolVersion);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    private static string WriteDeps(IEnumerable<string> inputs, IEnumerable<string> outputs)
+    {
+        var sb = new StringBuilder();
+        foreach (string path in inputs) sb.Append("in\t").Append(path).Append('\n');
+        foreach (string path in outputs) sb.Append("out\t").Append(path).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>The paths of one kind (<c>in</c> or <c>out</c>) from an earlier deps file; empty when there is none.</summary>
+    internal static List<string> ReadDepsLines(string depsPath, string kind)
+    {
+        var result = new List<string>();
+        try
+        {
+            if (!File.Exists(depsPath)) return result;
+            foreach (string line in File.ReadLines(depsPath))
+            {
+                int tab = line.IndexOf('\t');
+                if (tab > 0 && line.AsSpan(0, tab).SequenceEqual(kind) && Path.IsPathFullyQualified(line[(tab + 1)..]))
+                    result.Add(line[(tab + 1)..]);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        return result;
+    }
+
+    /// <summary>Removes everything this model wrote now and every earlier output of it, so no half-valid state is left.</summary>
+    private static void Discard(ModelRequest request, List<string> written, List<string> previousOutputs)
+    {
+        var all = written.Concat(previousOutputs.Where(p => IsOwned(request, p))).Concat(
+        [
+            request.ModelDirectory + ContractFileName,
+            request.VariantDirectory + VariantModelFileName,
+            request.VariantDirectory + ManifestFileName,
+            request.VariantDirectory + DepsFileName,
+        ]);
+        foreach (string path in all.Distinct(StringComparer.Ordinal)) TryDelete(path);
+    }
+
+    /// <summary>Only files under the model's own output folders are ever deleted, whatever an old deps file says.</summary>
+    private static bool IsOwned(ModelRequest request, string path) =>
+        path == request.ModelDirectory + ContractFileName
+        || (path.StartsWith(request.VariantDirectory, StringComparison.Ordinal) && !path.Contains(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}

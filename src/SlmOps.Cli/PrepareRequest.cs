@@ -1,0 +1,110 @@
+using System.Text.Json;
+using SlmOps.Contracts;
+
+namespace SlmOps.Cli;
+
+/// <summary>The request file the SlmOpsPrepare task writes (docs/design.md, "The worker protocol").</summary>
+internal sealed class PrepareRequest
+{
+    public required bool DesignTime { get; init; }
+
+    public required IReadOnlyList<ModelRequest> Models { get; init; }
+
+    /// <summary>Reads and checks a request file. Throws <see cref="FormatException"/> saying what is wrong.</summary>
+    public static PrepareRequest Read(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FormatException($"The request file cannot be read: {ex.Message}", ex);
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"The request file is not valid JSON: {ex.Message}", ex);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new FormatException("The request must be a JSON object.");
+
+            bool designTime = root.TryGetProperty("designTime", out var dt) && dt.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new FormatException("'designTime' must be true or false."),
+            };
+
+            if (!root.TryGetProperty("models", out var models) || models.ValueKind != JsonValueKind.Array)
+                throw new FormatException("The request needs a 'models' array.");
+
+            var list = new List<ModelRequest>();
+            foreach (var item in models.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Object) throw new FormatException($"models[{list.Count}] must be an object.");
+                list.Add(ModelRequest.From(item, list.Count));
+            }
+            return new PrepareRequest { DesignTime = designTime, Models = list };
+        }
+    }
+}
+
+/// <summary>One model of a request; paths are absolute and folders end with a separator.</summary>
+internal sealed record ModelRequest(
+    string Source,
+    string DisplayPath,
+    string Name,
+    string Namespace,
+    string Kind,
+    string Sha256,
+    string Target,
+    string ModelDirectory,
+    string VariantDirectory)
+{
+    public static ModelRequest From(JsonElement item, int index)
+    {
+        string source = Path.GetFullPath(Required(item, "source", index));
+        string kind = Optional(item, "kind", index) is { Length: > 0 } k ? k : ModelKinds.Auto;
+        if (!ModelKinds.IsKnown(kind))
+            throw new FormatException($"models[{index}].kind is '{kind}'; use auto, generic, embedding or causal-lm.");
+        string sha = Optional(item, "sha256", index).Trim().ToLowerInvariant();
+        if (sha.Length > 0 && (sha.Length != 64 || !sha.All(char.IsAsciiHexDigit)))
+            throw new FormatException($"models[{index}].sha256 '{sha}' is not 64 hexadecimal digits.");
+
+        return new ModelRequest(
+            source,
+            Optional(item, "displayPath", index) is { Length: > 0 } display ? display : source,
+            Required(item, "name", index),
+            Required(item, "namespace", index),
+            kind,
+            sha,
+            Optional(item, "target", index),
+            AsDirectory(Required(item, "modelDirectory", index)),
+            AsDirectory(Required(item, "variantDirectory", index)));
+    }
+
+    private static string AsDirectory(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
+
+    private static string Required(JsonElement item, string property, int index) =>
+        Optional(item, property, index) is { Length: > 0 } value
+            ? value
+            : throw new FormatException($"models[{index}].{property} is missing or empty.");
+
+    private static string Optional(JsonElement item, string property, int index)
+    {
+        if (!item.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null) return "";
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()!
+            : throw new FormatException($"models[{index}].{property} must be a string.");
+    }
+}

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Reflection;
+
+namespace SlmOps.Cli;
+
+/// <summary>The <c>slmops</c> entry point. <see cref="Run"/> is the whole program, so tests run it in-process.</summary>
+public static class Program
+{
+    /// <summary>Exit code: success.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code: at least one error was reported.</summary>
+    public const int Failed = 1;
+
+    /// <summary>Exit code: the command line or the request file is wrong.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>The name of the environment variable that names the invocation log.</summary>
+    public const string InvocationLogVariable = "SLMOPS_INVOCATION_LOG";
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>
+    /// Runs one command. <paramref name="environment"/> replaces <see cref="Environment.GetEnvironmentVariable(string)"/>
+    /// (tests pass their own so they can run in parallel).
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null)
+    {
+        var context = new CliContext(stdout, stderr, environment ?? Environment.GetEnvironmentVariable);
+        var root = new RootCommand("slmops: inspect and prepare ONNX models for SlmOps.Build.")
+        {
+            InspectCommand.Create(context),
+            PrepareCommand.Create(context),
+        };
+
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (var error in parseResult.Errors) stderr.WriteLine("error: " + error.Message);
+            stderr.WriteLine("Run 'slmops --help' for usage.");
+            return UsageError;
+        }
+
+        return parseResult.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    /// <summary>The informational version of this tool (what <c>--version</c> prints and manifests record).</summary>
+    public static string ToolVersion { get; } =
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(Program).Assembly.GetName().Version?.ToString()
+        ?? "0.0.0";
+}
+
+/// <summary>What a command needs from its surroundings.</summary>
+internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+{
+    public TextWriter Out { get; } = stdout;
+
+    public TextWriter Error { get; } = stderr;
+
+    /// <summary>Appends one line to the file named by SLMOPS_INVOCATION_LOG, if set; tests prove no-op builds start no worker with it.</summary>
+    public void LogInvocation(string line)
+    {
+        string? path = environment(Program.InvocationLogVariable);
+        if (string.IsNullOrEmpty(path)) return;
+        try
+        {
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+            using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            var bytes = System.Text.Encoding.UTF8.GetBytes(line.ReplaceLineEndings(" ") + "\n");
+            stream.Write(bytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Error.WriteLine($"warning: cannot append to {Program.InvocationLogVariable} file '{path}': {ex.Message}");
+        }
+    }
+}
