@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SlmOps.Cli.Tests;
+
+/// <summary>Runs slmops in-process with captured output and its own environment.</summary>
+internal static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Out, string Error)
+    {
+        /// <summary>The <c>##slmops</c> diagnostic lines, split into their five fields.</summary>
+        public IReadOnlyList<string[]> Diagnostics => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => l.StartsWith("##slmops\t", StringComparison.Ordinal))
+            .Select(l => l.TrimEnd('\r').Split('\t'))
+            .ToList();
+    }
+
+    public static Result Run(string[] args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
+        int exit = Program.Run(args, stdout, stderr, name => environment is not null && environment.TryGetValue(name, out var v) ? v : null);
+        return new Result(exit, stdout.ToString(), stderr.ToString());
+    }
+}
+
+/// <summary>A model entry of a request file, with the output folders under a build's obj folder.</summary>
+internal sealed record RequestModel(string Source, string Name, string ObjDirectory, string Kind = "auto", string Sha256 = "", string Target = "linux-x64")
+{
+    public string ModelDirectory => Path.Combine(ObjDirectory, "slm", Name) + Path.DirectorySeparatorChar;
+
+    public string VariantDirectory => Path.Combine(ModelDirectory, Target) + Path.DirectorySeparatorChar;
+
+    public string ContractPath => ModelDirectory + "contract.json";
+
+    public string VariantModelPath => VariantDirectory + "model.onnx";
+
+    public string ManifestPath => VariantDirectory + "manifest.json";
+
+    public string DepsPath => VariantDirectory + "slmops.deps";
+
+    public static string WriteRequest(string path, bool designTime, params RequestModel[] models)
+    {
+        var json = new JsonObject
+        {
+            ["designTime"] = designTime,
+            ["models"] = new JsonArray(models.Select(m => (JsonNode)new JsonObject
+            {
+                ["source"] = m.Source,
+                ["displayPath"] = "models/" + Path.GetFileName(m.Source),
+                ["name"] = m.Name,
+                ["namespace"] = "App.Models",
+                ["kind"] = m.Kind,
+                ["sha256"] = m.Sha256,
+                ["target"] = m.Target,
+                ["modelDirectory"] = m.ModelDirectory,
+                ["variantDirectory"] = m.VariantDirectory,
+            }).ToArray()),
+        };
+        File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+}
