@@ -66,8 +66,13 @@ namespace SlmOps.Eng
                     }
                 }
 
-                if (File.Exists(destination)) File.Delete(destination);
-                File.Move(temp, destination);
+                // Rename over an existing file atomically (another test process may be extracting the same file).
+                if (File.Exists(destination)) File.Replace(temp, destination, null);
+                else
+                {
+                    try { File.Move(temp, destination); }
+                    catch (IOException) when (File.Exists(destination)) { File.Replace(temp, destination, null); }
+                }
             }
             finally
             {

@@ -83,4 +83,14 @@ public sealed class MiniLmTests(MiniLmFixture fixture) : IClassFixture<MiniLmFix
 
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)), fixture.Model.Sha256);
     }
+
+    [Fact]
+    public void MiniLm_resources_extract_without_loading_the_package_assembly()
+    {
+        var lines = File.ReadLines(MiniLm.VocabPath).Take(30_000).ToList();
+
+        Assert.Contains("[CLS]", lines);
+        Assert.Contains("[SEP]", lines);
+        Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == MiniLm.PackageId);
+    }
 }
