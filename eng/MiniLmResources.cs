@@ -1,6 +1,6 @@
 // Extracts a manifest resource from a .NET assembly without loading it (no Assembly.Load: the file may target
-// another framework, and a loaded assembly stays locked). Compiled into the test helpers and, as source, into an
-// MSBuild inline task of a sample, so this file sticks to C# 7.3 and the netstandard2.0 BCL.
+// another framework, and a loaded assembly stays locked). Compiled into the test helpers and into the small
+// eng/MiniLmExtractor tool that the sample's build runs.
 using System;
 using System.IO;
 using System.Reflection.Metadata;
@@ -91,35 +91,4 @@ namespace SlmOps.Eng
         }
     }
 
-#if !SLMOPS_NO_MSBUILD_TASK
-    /// <summary>
-    /// The same extraction as an MSBuild task, for RoslynCodeTaskFactory (<c>Code Type="Class" Source="…"</c>).
-    /// Test projects define SLMOPS_NO_MSBUILD_TASK and compile only <see cref="MiniLmResources"/>.
-    /// </summary>
-    public class ExtractManifestResource : Microsoft.Build.Utilities.Task
-    {
-        [Microsoft.Build.Framework.Required]
-        public string AssemblyPath { get; set; }
-
-        [Microsoft.Build.Framework.Required]
-        public string ResourceName { get; set; }
-
-        [Microsoft.Build.Framework.Required]
-        public string Destination { get; set; }
-
-        public override bool Execute()
-        {
-            try
-            {
-                MiniLmResources.Extract(AssemblyPath, ResourceName, Destination);
-                return true;
-            }
-            catch (Exception e) when (e is IOException || e is InvalidOperationException || e is BadImageFormatException || e is UnauthorizedAccessException)
-            {
-                Log.LogError("Could not extract '{0}' from '{1}': {2}", ResourceName, AssemblyPath, e.Message);
-                return false;
-            }
-        }
-    }
-#endif
 }

@@ -241,7 +241,7 @@ namespace SlmOps.Generators
             w.WriteLine($"public Output({parameters})");
             w.WriteLine("{");
             w.Indent++;
-            foreach (TensorSpec t in model.Outputs) w.WriteLine($"{t.MemberName} = {t.ParameterName};");
+            foreach (TensorSpec t in model.Outputs) w.WriteLine($"this.{t.MemberName} = {t.ParameterName};");
             w.Indent--;
             w.WriteLine("}");
             foreach (TensorSpec t in model.Outputs)

@@ -108,7 +108,7 @@ namespace App.Models
             /// <param name="lastHiddenState">ONNX output <c>last_hidden_state</c>: float [batch, sequence, 384]</param>
             public Output(global::SlmOps.Runtime.SlmTensor<float> lastHiddenState)
             {
-                LastHiddenState = lastHiddenState;
+                this.LastHiddenState = lastHiddenState;
             }
 
             /// <summary>ONNX output <c>last_hidden_state</c>: float [batch, sequence, 384]</summary>

@@ -114,9 +114,9 @@ namespace App.Models.Vision
             /// <param name="raw">ONNX output <c>raw</c>: double [n]</param>
             public Output(global::SlmOps.Runtime.SlmTensor<global::System.Half> scores, global::SlmOps.Runtime.SlmTensor<byte> classIndex, global::SlmOps.Runtime.SlmTensor<double> raw)
             {
-                Scores = scores;
-                ClassIndex = classIndex;
-                Raw = raw;
+                this.Scores = scores;
+                this.ClassIndex = classIndex;
+                this.Raw = raw;
             }
 
             /// <summary>ONNX output <c>scores</c>: float16 [1, 1000]</summary>
