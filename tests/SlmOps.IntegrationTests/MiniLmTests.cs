@@ -1,0 +1,55 @@
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using SlmOps.Testing;
+
+namespace SlmOps.IntegrationTests;
+
+/// <summary>The real all-MiniLM-L6-v2 model through the whole SDK path.</summary>
+[Collection(SdkCollection.Name)]
+public sealed class MiniLmTests(SdkPackageFixture sdk)
+{
+    // [CLS] hello world [SEP] in the model's vocabulary.
+    private static readonly long[] Ids = [101, 7592, 2088, 102];
+
+    [Fact]
+    public void Generated_embedding_wrapper_matches_a_direct_onnx_runtime_run()
+    {
+        using var project = new TestProject(sdk);
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(MiniLm.ModelPath)));
+        project.WriteProject($"""<SlmModel Include="{MiniLm.ModelPath}" Name="MiniLm" Sha256="{sha.ToUpperInvariant()}" />""");
+        project.WriteProgram("""
+            using System.Globalization;
+            using App.Models;
+            using SlmOps.Runtime;
+
+            using var model = MiniLm.Load();
+            long[] ids = { 101, 7592, 2088, 102 };
+            var output = model.Run(
+                SlmTensor<long>.Create(ids, 1, 4),
+                SlmTensor<long>.Create(new long[] { 1, 1, 1, 1 }, 1, 4),
+                SlmTensor<long>.Zeros(1, 4));
+            Console.WriteLine("shape=" + output.LastHiddenState.ShapeText);
+            Console.WriteLine("values=" + string.Join(";", output.LastHiddenState.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            """);
+
+        project.Build().AssertSuccess();
+        CommandResult run = project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
+
+        Assert.Contains("shape=[1, 4, 384]", run.Output);
+        float[] actual = run.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("values=", StringComparison.Ordinal))[7..]
+            .Split(';').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(Direct(), actual);
+        string contract = File.ReadAllText(Path.Combine(project.Path("obj"), "Debug", "net10.0", "slm", "MiniLm", "contract.json"));
+        Assert.Contains("\"kind\": \"embedding\"", contract);
+    }
+
+    private static float[] Direct()
+    {
+        using var session = new InferenceSession(MiniLm.ModelPath);
+        using var ids = OrtValue.CreateTensorValueFromMemory(Ids.ToArray(), [1, 4]);
+        using var mask = OrtValue.CreateTensorValueFromMemory(new long[] { 1, 1, 1, 1 }, [1, 4]);
+        using var types = OrtValue.CreateTensorValueFromMemory(new long[4], [1, 4]);
+        using var results = session.Run(new RunOptions(), ["input_ids", "attention_mask", "token_type_ids"], [ids, mask, types], ["last_hidden_state"]);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+}
