@@ -1,3 +1,4 @@
+using SlmOps.Testing;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -8,12 +9,12 @@ public class CollectOutputsTests
     [Fact]
     public void Variant_files_get_links_under_models_name_and_bookkeeping_files_are_only_file_writes()
     {
-        using var dir = new TempDir();
-        string variantDir = Path.Combine(dir.Path, "slm", "MiniLm", "linux-x64") + Path.DirectorySeparatorChar;
-        string contract = dir.File("slm/MiniLm/contract.json", "{}");
-        string model = dir.File("slm/MiniLm/linux-x64/model.onnx");
-        string data = dir.File("slm/MiniLm/linux-x64/weights/model.onnx.data");
-        string manifest = dir.File("slm/MiniLm/linux-x64/manifest.json");
+        using var dir = new TempDirectory();
+        string variantDir = Path.Combine(dir.FullPath, "slm", "MiniLm", "linux-x64") + Path.DirectorySeparatorChar;
+        string contract = dir.WriteFile("slm/MiniLm/contract.json", "{}");
+        string model = dir.WriteFile("slm/MiniLm/linux-x64/model.onnx");
+        string data = dir.WriteFile("slm/MiniLm/linux-x64/weights/model.onnx.data");
+        string manifest = dir.WriteFile("slm/MiniLm/linux-x64/manifest.json");
         string deps = Path.Combine(variantDir, "slmops.deps");
         File.WriteAllLines(deps, new[] { "in\t/src/model.onnx", "out\t" + contract, "out\t" + model, "out\t" + data, "out\t" + manifest, "out\t" + deps });
         var item = new TaskItem("model.onnx");

@@ -1,3 +1,4 @@
+using SlmOps.Testing;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -5,12 +6,12 @@ namespace SlmOps.Build.Tasks.Tests;
 
 public class ComputeOutputsTests : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
     private readonly MockBuildEngine _engine = new();
 
     public void Dispose() => _dir.Dispose();
 
-    private string Root => Path.Combine(_dir.Path, "obj", "slm");
+    private string Root => Path.Combine(_dir.FullPath, "obj", "slm");
 
     private SlmOpsComputeOutputs Task(params ITaskItem[] models) => new()
     {
@@ -23,8 +24,8 @@ public class ComputeOutputsTests : IDisposable
 
     private TaskItem Model(string file, params (string Key, string Value)[] metadata)
     {
-        string path = Path.Combine(_dir.Path, file);
-        var item = new TaskItem(File.Exists(path) ? path : _dir.File(file));
+        string path = Path.Combine(_dir.FullPath, file);
+        var item = new TaskItem(File.Exists(path) ? path : _dir.WriteFile(file));
         item.SetMetadata("Namespace", "App.Models");
         item.SetMetadata("Kind", "auto");
         foreach (var (key, value) in metadata)
@@ -101,7 +102,7 @@ public class ComputeOutputsTests : IDisposable
     {
         var first = Task(Model("m.onnx"));
         first.Execute();
-        string external = _dir.File("m.onnx.data");
+        string external = _dir.WriteFile("m.onnx.data");
         Age(external, 60);
         Age(first.ResolvedModels[0].GetMetadata("FullPath"), 60);
         Age(first.ResolvedModels[0].GetMetadata("StampFile"), 60);
@@ -119,7 +120,7 @@ public class ComputeOutputsTests : IDisposable
     {
         var first = Task(Model("a.onnx"), Model("b.onnx"));
         first.Execute();
-        string external = _dir.File("a.onnx.data");
+        string external = _dir.WriteFile("a.onnx.data");
         foreach (var resolved in first.ResolvedModels)
         {
             Age(resolved.GetMetadata("FullPath"), 60);

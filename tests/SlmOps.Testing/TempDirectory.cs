@@ -17,6 +17,15 @@ public sealed class TempDirectory : IDisposable
     /// <summary>Creates a subfolder and returns its path.</summary>
     public string CreateDirectory(params string[] parts) => Directory.CreateDirectory(Combine(parts)).FullName;
 
+    /// <summary>Writes a file inside the folder (creating subfolders) and returns its full path.</summary>
+    public string WriteFile(string relativePath, string content = "x")
+    {
+        string path = Combine(relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
     public override string ToString() => FullPath;
 
     public void Dispose()
