@@ -8,10 +8,7 @@ namespace SlmOps.Build.Tasks
     /// </summary>
     internal sealed class ModelLayout
     {
-        public const string ContractFileName = "contract.json";
-        public const string VariantFileName = "model.onnx";
-        public const string ManifestFileName = "manifest.json";
-        public const string DepsFileName = "slmops.deps";
+        /// <summary>Written by the tasks, not the worker: the item's metadata, for incrementality.</summary>
         public const string StampFileName = "slmops.stamp";
 
         public ModelLayout(string intermediateRoot, string name, string target)
@@ -26,10 +23,10 @@ namespace SlmOps.Build.Tasks
         /// <summary>Outputs of one target (RID or device profile): the variant, its manifest and bookkeeping.</summary>
         public string VariantDirectory { get; }
 
-        public string ContractFile => ModelDirectory + ContractFileName;
-        public string VariantFile => VariantDirectory + VariantFileName;
-        public string ManifestFile => VariantDirectory + ManifestFileName;
-        public string DepsFile => VariantDirectory + DepsFileName;
+        public string ContractFile => ModelDirectory + WorkerFiles.Contract;
+        public string VariantFile => VariantDirectory + WorkerFiles.Variant;
+        public string ManifestFile => VariantDirectory + WorkerFiles.Manifest;
+        public string DepsFile => VariantDirectory + WorkerFiles.Deps;
         public string StampFile => VariantDirectory + StampFileName;
 
         /// <summary>The files a complete run leaves; any one missing means the model must be prepared again.</summary>

@@ -57,7 +57,7 @@ namespace SlmOps.Build.Tasks
                 {
                     written.Add(new TaskItem(file));
                     string fileName = Path.GetFileName(file);
-                    bool isBookkeeping = fileName == ModelLayout.DepsFileName || fileName == ModelLayout.StampFileName;
+                    bool isBookkeeping = fileName == WorkerFiles.Deps || fileName == ModelLayout.StampFileName;
                     if (!isBookkeeping && File.Exists(file) && file.StartsWith(variantDirectory, StringComparison.Ordinal))
                     {
                         string relative = file.Substring(variantDirectory.Length);

@@ -9,11 +9,6 @@ namespace SlmOps.Cli;
 /// <summary>Prepares one model: check, hash, contract, variant, manifest, deps. All or nothing per model.</summary>
 internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVersion)
 {
-    public const string ContractFileName = "contract.json";
-    public const string VariantModelFileName = "model.onnx";
-    public const string ManifestFileName = "manifest.json";
-    public const string DepsFileName = "slmops.deps";
-
     /// <summary>The only precision the pass-through variant has until quantization lands.</summary>
     private const string Precision = "fp32";
 
@@ -21,9 +16,9 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     public bool Prepare(ModelRequest request, bool designTime)
     {
         var outputs = new List<string>();
-        string contractPath = request.ModelDirectory + ContractFileName;
-        string depsPath = request.VariantDirectory + DepsFileName;
-        var previousOutputs = ReadDepsLines(depsPath, "out");
+        string contractPath = request.ModelDirectory + WorkerFiles.Contract;
+        string depsPath = request.VariantDirectory + WorkerFiles.Deps;
+        var previousOutputs = ReadPreviousOutputs(depsPath);
         try
         {
             var model = OnnxModelLoader.Load(request.Source);
@@ -43,7 +38,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             if (!designTime)
             {
                 var files = WriteVariant(request, model, outputs);
-                string manifestPath = request.VariantDirectory + ManifestFileName;
+                string manifestPath = request.VariantDirectory + WorkerFiles.Manifest;
                 AtomicFile.WriteAllText(manifestPath, WriteManifest(request, contract.Kind, model, files));
                 outputs.Add(manifestPath);
             }
@@ -55,7 +50,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
 
             outputs.Add(depsPath);
             var inputs = new[] { model.FilePath }.Concat(model.ExternalDataFiles.Select(f => f.FullPath));
-            AtomicFile.WriteAllText(depsPath, WriteDeps(inputs, outputs));
+            AtomicFile.WriteAllText(depsPath, DepsFile.Format(inputs, outputs));
 
             foreach (string stale in previousOutputs.Where(p => !outputs.Contains(p) && IsOwned(request, p)))
                 TryDelete(stale);
@@ -79,14 +74,14 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     private static List<(string Path, string Sha256, long Length)> WriteVariant(ModelRequest request, OnnxModel model, List<string> outputs)
     {
         var files = new List<(string, string, long)>();
-        string variantModel = request.VariantDirectory + VariantModelFileName;
+        string variantModel = request.VariantDirectory + WorkerFiles.Variant;
         long copied = AtomicFile.Copy(model.FilePath, variantModel);
         outputs.Add(variantModel);
         if (copied != model.FileLength)
         {
             throw new IOException($"'{model.FilePath}' changed while it was being prepared ({model.FileLength:N0} bytes read, {copied:N0} copied).");
         }
-        files.Add((VariantModelFileName, model.Sha256!, copied));
+        files.Add((WorkerFiles.Variant, model.Sha256!, copied));
 
         foreach (var external in model.ExternalDataFiles)
         {
@@ -134,32 +129,17 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
-    private static string WriteDeps(IEnumerable<string> inputs, IEnumerable<string> outputs)
+    /// <summary>The fully qualified <c>out</c> paths of an earlier deps file; empty when there is none or it cannot be read.</summary>
+    private static List<string> ReadPreviousOutputs(string depsPath)
     {
-        var sb = new StringBuilder();
-        foreach (string path in inputs) sb.Append("in\t").Append(path).Append('\n');
-        foreach (string path in outputs) sb.Append("out\t").Append(path).Append('\n');
-        return sb.ToString();
-    }
-
-    /// <summary>The paths of one kind (<c>in</c> or <c>out</c>) from an earlier deps file; empty when there is none.</summary>
-    internal static List<string> ReadDepsLines(string depsPath, string kind)
-    {
-        var result = new List<string>();
         try
         {
-            if (!File.Exists(depsPath)) return result;
-            foreach (string line in File.ReadLines(depsPath))
-            {
-                int tab = line.IndexOf('\t');
-                if (tab > 0 && line.AsSpan(0, tab).SequenceEqual(kind) && Path.IsPathFullyQualified(line[(tab + 1)..]))
-                    result.Add(line[(tab + 1)..]);
-            }
+            return DepsFile.TryRead(depsPath)?.Outputs.Where(Path.IsPathFullyQualified).ToList() ?? [];
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            return [];
         }
-        return result;
     }
 
     /// <summary>Removes everything this model wrote now and every earlier output of it, so no half-valid state is left.</summary>
@@ -167,17 +147,17 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     {
         var all = written.Concat(previousOutputs.Where(p => IsOwned(request, p))).Concat(
         [
-            request.ModelDirectory + ContractFileName,
-            request.VariantDirectory + VariantModelFileName,
-            request.VariantDirectory + ManifestFileName,
-            request.VariantDirectory + DepsFileName,
+            request.ModelDirectory + WorkerFiles.Contract,
+            request.VariantDirectory + WorkerFiles.Variant,
+            request.VariantDirectory + WorkerFiles.Manifest,
+            request.VariantDirectory + WorkerFiles.Deps,
         ]);
         foreach (string path in all.Distinct(StringComparer.Ordinal)) TryDelete(path);
     }
 
     /// <summary>Only files under the model's own output folders are ever deleted, whatever an old deps file says.</summary>
     private static bool IsOwned(ModelRequest request, string path) =>
-        path == request.ModelDirectory + ContractFileName
+        path == request.ModelDirectory + WorkerFiles.Contract
         || (path.StartsWith(request.VariantDirectory, StringComparison.Ordinal) && !path.Contains(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal));
 
     private static void TryDelete(string path)
