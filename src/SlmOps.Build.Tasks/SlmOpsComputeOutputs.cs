@@ -52,14 +52,14 @@ namespace SlmOps.Build.Tasks
 
             foreach (ITaskItem model in Models)
             {
-                ITaskItem? item = Resolve(model, names);
+                ITaskItem? item = Resolve(model, names, out ModelLayout layout);
                 if (item is null)
                 {
                     continue;
                 }
 
                 resolved.Add(item);
-                string reason = StaleReason(item);
+                string reason = StaleReason(item, layout);
                 if (reason.Length > 0)
                 {
                     Log.LogMessage(MessageImportance.Low, $"SlmOps: '{item.GetMetadata("Name")}' must be prepared: {reason}.");
@@ -76,7 +76,7 @@ namespace SlmOps.Build.Tasks
             return !Log.HasLoggedErrors;
         }
 
-        private ITaskItem? Resolve(ITaskItem model, Dictionary<string, string> names)
+        private ITaskItem? Resolve(ITaskItem model, Dictionary<string, string> names, out ModelLayout layout)
         {
             string source = model.GetMetadata("FullPath");
             string name = model.GetMetadata("Name");
@@ -124,12 +124,12 @@ namespace SlmOps.Build.Tasks
                 names.Add(name, model.ItemSpec);
             }
 
+            layout = new ModelLayout(IntermediateDirectory, name, Target);
             if (!ok)
             {
                 return null;
             }
 
-            var layout = new ModelLayout(IntermediateDirectory, name, Target);
             var item = new TaskItem(model);
             item.SetMetadata("Name", name);
             item.SetMetadata("Namespace", ns);
@@ -148,9 +148,8 @@ namespace SlmOps.Build.Tasks
         }
 
         /// <summary>Why the model must be prepared, or an empty string when its outputs are up to date.</summary>
-        private string StaleReason(ITaskItem item)
+        private string StaleReason(ITaskItem item, ModelLayout layout)
         {
-            var layout = new ModelLayout(IntermediateDirectory, item.GetMetadata("Name"), Target);
             DateTime oldestOutput = DateTime.MaxValue;
             foreach (string output in layout.ExpectedOutputs(DesignTime))
             {

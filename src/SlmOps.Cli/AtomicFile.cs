@@ -50,13 +50,6 @@ internal static class AtomicFile
         return (sha, length);
     }
 
-    /// <summary>SHA-256 of a file, streamed.</summary>
-    public static string Sha256(string path)
-    {
-        using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
-        return Convert.ToHexStringLower(SHA256.HashData(input));
-    }
-
     private static void Commit(string path, Action<string> writeTemp)
     {
         string? folder = Path.GetDirectoryName(path);
