@@ -27,7 +27,7 @@ internal static class ModelInspector
         long totalBytes = 0;
         foreach (var tensor in graph.Initializer)
         {
-            var data = TensorData.Of(tensor);
+            var data = model.GetTensorData(tensor);
             long bytes = data.ByteLength ?? 0;
             totalBytes += bytes;
             byType.TryGetValue(data.ElementType, out var sum);

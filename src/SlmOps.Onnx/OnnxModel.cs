@@ -6,8 +6,12 @@ namespace SlmOps.Onnx;
 /// <summary>A loaded and checked ONNX model file. Create with <see cref="OnnxModelLoader.Load"/>.</summary>
 public sealed class OnnxModel
 {
-    internal OnnxModel(string path, ModelProto proto, long fileLength, string? sha256, IReadOnlyList<ExternalDataFile> externalDataFiles)
+    private readonly IReadOnlyDictionary<TensorProto, PayloadRange> _deferred;
+
+    internal OnnxModel(string path, ModelProto proto, long fileLength, string? sha256, IReadOnlyList<ExternalDataFile> externalDataFiles,
+        IReadOnlyDictionary<TensorProto, PayloadRange> deferred)
     {
+        _deferred = deferred;
         FilePath = path;
         Proto = proto;
         FileLength = fileLength;
@@ -21,7 +25,11 @@ public sealed class OnnxModel
     /// <summary>The folder external-data locations are relative to.</summary>
     public string DirectoryPath => Path.GetDirectoryName(FilePath)!;
 
-    /// <summary>The protobuf object model. Mutating it does not change the file; use <see cref="OnnxModelWriter"/>.</summary>
+    /// <summary>
+    /// The protobuf object model. Mutating it does not change the file; use <see cref="OnnxModelWriter"/>. When the model
+    /// was loaded with <see cref="OnnxLoadOptions.DeferPayloadsOfAtLeast"/>, large initializers have no payload here
+    /// (<see cref="HasDeferredPayloads"/>): save such a model with <see cref="StreamingModelWriter"/>, never as is.
+    /// </summary>
     public ModelProto Proto { get; }
 
     /// <summary>The size of the <c>.onnx</c> file in bytes.</summary>
@@ -33,8 +41,15 @@ public sealed class OnnxModel
     /// <summary>The external-data files the model reads, in order of first use; each checked to exist and be long enough.</summary>
     public IReadOnlyList<ExternalDataFile> ExternalDataFiles { get; }
 
+    /// <summary>True when some initializer payloads were left in the file at load time.</summary>
+    public bool HasDeferredPayloads => _deferred.Count > 0;
+
     /// <summary>Where <paramref name="tensor"/> (a tensor of this model) keeps its payload.</summary>
-    public TensorData GetTensorData(TensorProto tensor) => TensorData.Of(tensor);
+    public TensorData GetTensorData(TensorProto tensor) =>
+        _deferred.TryGetValue(tensor, out var range) ? TensorData.Deferred(tensor, FilePath, range) : TensorData.Of(tensor);
+
+    /// <summary>Opens a reader that maps tensor payloads of this model one at a time (dispose it when done).</summary>
+    public PayloadReader OpenPayloads() => new(this);
 
     /// <summary>Summarizes the model: I/O, opsets, operators, initializers, external data.</summary>
     public ModelInspection Inspect() => ModelInspector.Inspect(this);

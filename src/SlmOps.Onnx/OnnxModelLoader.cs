@@ -19,6 +19,15 @@ public sealed class OnnxLoadOptions
     /// Google.Protobuf's default, which keeps the fast span parser; other values use the slower stream parser.
     /// </summary>
     public int RecursionLimit { get; init; } = 100;
+
+    /// <summary>
+    /// When set, main-graph initializers whose <c>raw_data</c> has at least this many bytes are not copied into memory:
+    /// the model's <see cref="OnnxModel.Proto"/> lacks those payloads and <see cref="OnnxModel.GetTensorData"/> reports
+    /// them as <see cref="TensorStorage.Deferred"/>; read them with <see cref="OnnxModel.OpenPayloads"/>. Memory then
+    /// stays at the size of the graph structure, whatever the size of the weights. The hash (if asked for) is then
+    /// computed from buffered reads so that it does not map the whole file into the process either.
+    /// </summary>
+    public long? DeferPayloadsOfAtLeast { get; init; }
 }
 
 /// <summary>
@@ -40,6 +49,7 @@ public static class OnnxModelLoader
         long length;
         string? sha256;
         ModelProto proto;
+        var deferred = new Dictionary<TensorProto, PayloadRange>(ReferenceEqualityComparer.Instance);
         using (var file = Open(fullPath))
         {
             length = file.Length;
@@ -51,12 +61,12 @@ public static class OnnxModelLoader
                     $"The file is {length:N0} bytes; a protobuf ONNX file cannot exceed 2 GB. Save the weights as external data (onnx.save_model(..., save_as_external_data=True)).");
             }
 
-            proto = ParseMapped(fullPath, file, (int)length, options, out sha256);
+            proto = ParseMapped(fullPath, file, (int)length, options, deferred, out sha256);
         }
 
         CheckIsSupportedModel(fullPath, proto);
         var externalFiles = CheckExternalData(fullPath, proto);
-        return new OnnxModel(fullPath, proto, length, sha256, externalFiles);
+        return new OnnxModel(fullPath, proto, length, sha256, externalFiles, deferred);
     }
 
     private static FileStream Open(string fullPath)
@@ -81,7 +91,8 @@ public static class OnnxModelLoader
     /// Parses straight from a read-only memory map of the file (no 2nd copy of the bytes in managed memory) and, in
     /// parallel, hashes the same mapped bytes, so hashing costs no extra read and little extra time.
     /// </summary>
-    private static unsafe ModelProto ParseMapped(string fullPath, FileStream file, int length, OnnxLoadOptions options, out string? sha256)
+    private static unsafe ModelProto ParseMapped(string fullPath, FileStream file, int length, OnnxLoadOptions options,
+        Dictionary<TensorProto, PayloadRange> deferred, out string? sha256)
     {
         MemoryMappedFile map;
         MemoryMappedViewAccessor view;
@@ -103,12 +114,15 @@ public static class OnnxModelLoader
             try
             {
                 nint start = (nint)(pointer + view.PointerOffset);
-                Task<byte[]>? hash = options.ComputeSha256
-                    ? Task.Run(() => SHA256.HashData(new ReadOnlySpan<byte>((void*)start, length)))
-                    : null;
+                bool defer = options.DeferPayloadsOfAtLeast is not null;
+                Task<byte[]>? hash = !options.ComputeSha256 ? null
+                    : defer ? Task.Run(() => HashFile(fullPath))
+                    : Task.Run(() => SHA256.HashData(new ReadOnlySpan<byte>((void*)start, length)));
                 try
                 {
-                    var proto = Parse(fullPath, new ReadOnlySpan<byte>((void*)start, length), options.RecursionLimit);
+                    var bytes = new ReadOnlySpan<byte>((void*)start, length);
+                    var proto = (defer ? DeferredPayloadParser.TryParse(bytes, options.DeferPayloadsOfAtLeast!.Value, deferred) : null)
+                        ?? Parse(fullPath, bytes, options.RecursionLimit);
                     sha256 = hash is null ? null : Convert.ToHexStringLower(hash.Result);
                     return proto;
                 }
@@ -123,6 +137,12 @@ public static class OnnxModelLoader
                 view.SafeMemoryMappedViewHandle.ReleasePointer();
             }
         }
+    }
+
+    private static byte[] HashFile(string fullPath)
+    {
+        using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return SHA256.HashData(stream);
     }
 
     /// <summary>Protobuf's own default nesting limit; the span parser always uses it.</summary>

@@ -17,6 +17,9 @@ public enum TensorStorage
 
     /// <summary>In an external-data file beside the model.</summary>
     External,
+
+    /// <summary>In the model file's own <c>raw_data</c>, left there by a load that defers payloads (see <see cref="TensorData.Range"/>).</summary>
+    Deferred,
 }
 
 /// <summary>
@@ -27,12 +30,17 @@ public sealed class TensorData
 {
     private readonly TensorProto _tensor;
 
-    private TensorData(TensorProto tensor, TensorStorage storage, ExternalDataReference? external)
+    private TensorData(TensorProto tensor, TensorStorage storage, ExternalDataReference? external, string? file = null, PayloadRange range = default)
     {
         _tensor = tensor;
         Storage = storage;
         External = external;
+        FilePath = file;
+        Range = range;
     }
+
+    internal static TensorData Deferred(TensorProto tensor, string modelPath, PayloadRange range) =>
+        new(tensor, TensorStorage.Deferred, null, modelPath, range);
 
     /// <summary>Describes <paramref name="tensor"/>'s payload. Throws <see cref="FormatException"/> for a malformed external reference.</summary>
     public static TensorData Of(TensorProto tensor)
@@ -81,6 +89,12 @@ public sealed class TensorData
     /// <summary>Set when <see cref="Storage"/> is <see cref="TensorStorage.External"/>.</summary>
     public ExternalDataReference? External { get; }
 
+    /// <summary>For <see cref="TensorStorage.Deferred"/>: the model file that holds the payload.</summary>
+    public string? FilePath { get; }
+
+    /// <summary>For <see cref="TensorStorage.Deferred"/>: where in <see cref="FilePath"/> the payload is.</summary>
+    public PayloadRange Range { get; }
+
     /// <summary>
     /// The payload size in bytes: the <c>raw_data</c> length, the typed field counts times the element size, or the
     /// external length (computed from the shape when the reference has none). Null when it cannot be known.
@@ -90,6 +104,7 @@ public sealed class TensorData
         TensorStorage.None => 0,
         TensorStorage.Raw => _tensor.RawData.Length,
         TensorStorage.External => External!.Length ?? ExpectedByteLength,
+        TensorStorage.Deferred => Range.Length,
         _ => TypedByteLength(),
     };
 
@@ -119,6 +134,9 @@ public sealed class TensorData
                     ?? throw new InvalidOperationException($"Tensor '{Name}' has no external length and no fixed-size shape.");
                 var file = new FileStream(Path.Combine(modelDirectory, ext.Location), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
                 return new ExternalRangeStream(file, ext.Offset, length);
+            case TensorStorage.Deferred:
+                var model = new FileStream(FilePath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+                return new ExternalRangeStream(model, Range.Offset, Range.Length);
             default:
                 throw new NotSupportedException($"Tensor '{Name}' stores its payload in typed fields; read them from the TensorProto.");
         }

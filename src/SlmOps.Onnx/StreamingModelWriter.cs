@@ -1,0 +1,348 @@
+using Google.Protobuf;
+using SlmOps.Onnx.Protobuf;
+
+namespace SlmOps.Onnx;
+
+/// <summary>How <see cref="StreamingModelWriter"/> places initializer payloads.</summary>
+public enum ExternalDataMode
+{
+    /// <summary>Inline while the whole model fits protobuf's 2 GB limit (with a margin), external data beyond it.</summary>
+    Auto,
+
+    /// <summary>Always one external-data file beside the model (payloads of at least <see cref="ModelWriteOptions.ExternalDataMinimumBytes"/>).</summary>
+    Always,
+
+    /// <summary>Never; a model that does not fit in one protobuf file is an error.</summary>
+    Never,
+}
+
+/// <summary>Options for <see cref="StreamingModelWriter.Write"/>.</summary>
+public sealed record ModelWriteOptions
+{
+    public ExternalDataMode ExternalData { get; init; } = ExternalDataMode.Auto;
+
+    /// <summary>In <see cref="ExternalDataMode.Auto"/>, models whose payloads add up to more than this go external.</summary>
+    public long InlineLimitBytes { get; init; } = 2_000_000_000;
+
+    /// <summary>Smaller payloads stay inline in the <c>.onnx</c> file even when external data is written.</summary>
+    public long ExternalDataMinimumBytes { get; init; } = 1024;
+
+    /// <summary>The parallelism for producing payloads (they are still written in order).</summary>
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>What <see cref="StreamingModelWriter.Write"/> wrote.</summary>
+/// <param name="ModelPath">The <c>.onnx</c> file.</param>
+/// <param name="ModelBytes">Its size.</param>
+/// <param name="DataPath">The external-data file, or null when everything is inline.</param>
+/// <param name="DataBytes">The external-data file's size (0 when none).</param>
+public sealed record ModelWriteResult(string ModelPath, long ModelBytes, string? DataPath, long DataBytes);
+
+/// <summary>
+/// Produces the payloads of some initializers, computed together (for example a quantized weight, its scales and its
+/// zero points come from one pass over the original). Created by the caller; computed by the writer when it gets there.
+/// </summary>
+public sealed class PayloadGroup
+{
+    private readonly Func<ProducedPayloads> _produce;
+
+    /// <param name="headers">Initializers of the model being written (no payload in them), in the model's order.</param>
+    /// <param name="lengths">The exact payload length of each header.</param>
+    /// <param name="produce">Computes the payloads; called once, on a worker thread.</param>
+    public PayloadGroup(IReadOnlyList<TensorProto> headers, IReadOnlyList<long> lengths, Func<ProducedPayloads> produce)
+    {
+        if (headers.Count != lengths.Count) throw new ArgumentException("One length per header.", nameof(lengths));
+        Headers = headers;
+        Lengths = lengths;
+        _produce = produce;
+    }
+
+    public IReadOnlyList<TensorProto> Headers { get; }
+
+    public IReadOnlyList<long> Lengths { get; }
+
+    internal ProducedPayloads Produce() => _produce();
+
+    /// <summary>
+    /// A group that copies <paramref name="source"/>'s payload unchanged (mapped, never loaded whole) under
+    /// <paramref name="header"/> (typically a clone of the source without payload).
+    /// </summary>
+    public static PayloadGroup Copy(PayloadReader reader, TensorProto source, TensorProto header, long length) =>
+        new([header], [length], () => new ViewPayload(reader.Read(source)));
+}
+
+/// <summary>Computed payloads of one <see cref="PayloadGroup"/>; disposed once all are written.</summary>
+public abstract class ProducedPayloads : IDisposable
+{
+    /// <summary>The payload of header <paramref name="index"/> of the group.</summary>
+    public abstract ReadOnlySpan<byte> Get(int index);
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}
+
+/// <summary>Payloads held in arrays.</summary>
+public sealed class ArrayPayloads(params byte[][] payloads) : ProducedPayloads
+{
+    public override ReadOnlySpan<byte> Get(int index) => payloads[index];
+}
+
+/// <summary>One payload read through a <see cref="PayloadView"/> (a mapped source tensor copied as is).</summary>
+public sealed class ViewPayload(PayloadView view) : ProducedPayloads
+{
+    public override ReadOnlySpan<byte> Get(int index) => view.Bytes;
+
+    public override void Dispose()
+    {
+        view.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>
+/// Writes a model whose large payloads are produced on the fly, one group at a time, so memory holds the graph
+/// structure plus the few payloads being computed, never the whole model. Inline files are written in one pass
+/// (sizes are known up front, so the protobuf length prefixes are written before the payloads); external data goes
+/// to one <c>&lt;name&gt;.data</c> file beside the model. Everything is written to temporary files that are renamed
+/// at the end, and deleted on failure. The output is deterministic.
+/// </summary>
+public static class StreamingModelWriter
+{
+    private const int AlignThreshold = 1 << 20;
+    private const int Alignment = 1 << 16;
+
+    /// <summary>
+    /// Writes <paramref name="model"/>. Initializers of its main graph that appear in a group of
+    /// <paramref name="groups"/> get their payload from it; all other tensors are written as they are.
+    /// </summary>
+    public static ModelWriteResult Write(ModelProto model, IReadOnlyList<PayloadGroup> groups, string path, ModelWriteOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new ModelWriteOptions();
+        string full = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(folder);
+
+        var slots = new Dictionary<TensorProto, (PayloadGroup Group, int Index)>(ReferenceEqualityComparer.Instance);
+        long payloadBytes = 0;
+        foreach (var group in groups)
+        {
+            for (int i = 0; i < group.Headers.Count; i++)
+            {
+                var header = group.Headers[i];
+                header.ClearRawData();
+                header.ExternalData.Clear();
+                header.ClearDataLocation();
+                slots.Add(header, (group, i));
+                payloadBytes += group.Lengths[i];
+            }
+        }
+
+        bool external = options.ExternalData switch
+        {
+            ExternalDataMode.Always => true,
+            ExternalDataMode.Never => false,
+            _ => payloadBytes + model.CalculateSize() > options.InlineLimitBytes,
+        };
+        if (!external && payloadBytes + model.CalculateSize() > int.MaxValue)
+            throw new InvalidOperationException($"The model needs {payloadBytes:N0} bytes of weights, more than one ONNX file can hold (2 GB); write it with external data.");
+
+        string dataName = Path.GetFileName(full) + ".data";
+        string dataPath = Path.Combine(folder, dataName);
+        string tempModel = TempName(full);
+        string? tempData = external ? TempName(dataPath) : null;
+        try
+        {
+            long dataBytes = 0;
+            if (external)
+            {
+                dataBytes = WriteExternal(model, slots, tempData!, dataName, options);
+                using var stream = new FileStream(tempModel, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                model.WriteTo(stream);
+            }
+            else
+            {
+                WriteInline(model, slots, tempModel, options);
+            }
+
+            if (tempData is not null) File.Move(tempData, dataPath, overwrite: true);
+            File.Move(tempModel, full, overwrite: true);
+            return new ModelWriteResult(full, new FileInfo(full).Length, external ? dataPath : null, dataBytes);
+        }
+        finally
+        {
+            File.Delete(tempModel);
+            if (tempData is not null) File.Delete(tempData);
+        }
+    }
+
+    private static string TempName(string path) =>
+        Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+
+    private static long WriteExternal(ModelProto model, Dictionary<TensorProto, (PayloadGroup Group, int Index)> slots, string tempData, string dataName, ModelWriteOptions options)
+    {
+        using var data = new FileStream(tempData, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        ForEachPayload(model, slots, options.MaxDegreeOfParallelism, (header, payload) =>
+        {
+            if (payload.Length < options.ExternalDataMinimumBytes)
+            {
+                header.RawData = ByteString.CopyFrom(payload);
+                return;
+            }
+
+            if (payload.Length >= AlignThreshold && data.Position % Alignment != 0)
+            {
+                Span<byte> zeros = stackalloc byte[4096];
+                long pad = Alignment - data.Position % Alignment;
+                for (; pad > 0; pad -= Math.Min(pad, zeros.Length)) data.Write(zeros[..(int)Math.Min(pad, zeros.Length)]);
+            }
+
+            header.DataLocation = TensorProto.Types.DataLocation.External;
+            header.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataName });
+            header.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = data.Position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            header.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            data.Write(payload);
+        });
+        data.Flush(flushToDisk: false);
+        return data.Length;
+    }
+
+    /// <summary>
+    /// Writes the ModelProto fields except the graph, then the graph field: its fields except the initializers, then
+    /// each initializer as its header plus a <c>raw_data</c> field whose bytes are streamed. Protobuf readers accept
+    /// fields in any order and append repeated fields, so this parses to the same model as a regular serialization.
+    /// </summary>
+    private static void WriteInline(ModelProto model, Dictionary<TensorProto, (PayloadGroup Group, int Index)> slots,
+        string tempModel, ModelWriteOptions options)
+    {
+        var graph = model.Graph;
+        var initializers = graph?.Initializer.ToList() ?? [];
+        var shell = model.Clone();
+        shell.Graph = null;
+        GraphProto? graphShell = graph?.Clone();
+        graphShell?.Initializer.Clear();
+
+        long InitializerSize(TensorProto t) => slots.TryGetValue(t, out var slot)
+            ? t.CalculateSize() + RawDataFieldSize(slot.Group.Lengths[slot.Index])
+            : t.CalculateSize();
+
+        using var file = new FileStream(tempModel, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        using (var output = new CodedOutputStream(file, leaveOpen: true))
+        {
+            shell.WriteTo(output);
+            if (graph is not null)
+            {
+                long graphSize = graphShell!.CalculateSize();
+                foreach (var t in initializers)
+                {
+                    long size = InitializerSize(t);
+                    graphSize += 1 + CodedOutputStream.ComputeLengthSize(checked((int)size)) + size;
+                }
+                output.WriteTag(7, WireFormat.WireType.LengthDelimited);
+                output.WriteLength(checked((int)graphSize));
+                graphShell.WriteTo(output);
+            }
+            output.Flush();
+        }
+
+        if (graph is null) return;
+        var pending = new Queue<TensorProto>(initializers);
+        ForEachPayload(model, slots, options.MaxDegreeOfParallelism, (header, payload) =>
+        {
+            while (pending.Peek() != header) WriteInitializer(file, pending.Dequeue(), ReadOnlySpan<byte>.Empty, withPayload: false);
+            pending.Dequeue();
+            WriteInitializer(file, header, payload, withPayload: true);
+        });
+        while (pending.Count > 0) WriteInitializer(file, pending.Dequeue(), ReadOnlySpan<byte>.Empty, withPayload: false);
+        file.Flush(flushToDisk: false);
+    }
+
+    private static long RawDataFieldSize(long length) => 1 + CodedOutputStream.ComputeLengthSize(checked((int)length)) + length;
+
+    private static void WriteInitializer(FileStream file, TensorProto tensor, ReadOnlySpan<byte> payload, bool withPayload)
+    {
+        int headerSize = tensor.CalculateSize();
+        long size = headerSize + (withPayload ? RawDataFieldSize(payload.Length) : 0);
+        using (var output = new CodedOutputStream(file, leaveOpen: true))
+        {
+            output.WriteTag(5, WireFormat.WireType.LengthDelimited);
+            output.WriteLength(checked((int)size));
+            tensor.WriteTo(output);
+            if (withPayload)
+            {
+                output.WriteTag(9, WireFormat.WireType.LengthDelimited);
+                output.WriteLength(payload.Length);
+            }
+            output.Flush();
+        }
+        if (withPayload) file.Write(payload);
+    }
+
+    private delegate void PayloadSink(TensorProto header, ReadOnlySpan<byte> payload);
+
+    /// <summary>
+    /// Hands every grouped header of the main graph with its payload to <paramref name="sink"/>, in initializer order.
+    /// Groups are produced on worker threads, up to the degree of parallelism ahead of the writer; each is disposed
+    /// after its last payload has been written, which bounds memory to the groups in flight.
+    /// </summary>
+    private static void ForEachPayload(ModelProto model, Dictionary<TensorProto, (PayloadGroup Group, int Index)> slots,
+        int maxDegreeOfParallelism, PayloadSink sink)
+    {
+        var order = (model.Graph?.Initializer ?? []).Where(slots.ContainsKey).ToList();
+        var remaining = new Dictionary<PayloadGroup, int>(ReferenceEqualityComparer.Instance);
+        var groupOrder = new List<PayloadGroup>();
+        foreach (var header in order)
+        {
+            var group = slots[header].Group;
+            if (remaining.TryGetValue(group, out int count)) remaining[group] = count + 1;
+            else
+            {
+                remaining[group] = 1;
+                groupOrder.Add(group);
+            }
+        }
+
+        var started = new Dictionary<PayloadGroup, Task<ProducedPayloads>>(ReferenceEqualityComparer.Instance);
+        int next = 0;
+        void StartAhead()
+        {
+            while (next < groupOrder.Count && started.Count < Math.Max(1, maxDegreeOfParallelism))
+            {
+                var group = groupOrder[next++];
+                started[group] = Task.Run(group.Produce);
+            }
+        }
+
+        try
+        {
+            foreach (var header in order)
+            {
+                var (group, index) = slots[header];
+                StartAhead();
+                var produced = started[group].GetAwaiter().GetResult();
+                var payload = produced.Get(index);
+                if (payload.Length != group.Lengths[index])
+                    throw new InvalidOperationException($"Tensor '{header.Name}' was announced as {group.Lengths[index]:N0} bytes but produced {payload.Length:N0}.");
+                sink(header, payload);
+                if (--remaining[group] == 0)
+                {
+                    started.Remove(group);
+                    produced.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            foreach (var task in started.Values)
+            {
+                try
+                {
+                    task.GetAwaiter().GetResult().Dispose();
+                }
+                catch (Exception)
+                {
+                    // The first failure is the one being reported; later ones come from the same cause.
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using Google.Protobuf;
+using SlmOps.Onnx;
+using SlmOps.Onnx.Protobuf;
+using SlmOps.Testing;
+
+namespace SlmOps.Onnx.Tests;
+
+/// <summary>Deferred-payload loading and the streaming writer: models round-trip without ever being held whole.</summary>
+public class StreamingTests
+{
+    private static readonly OnnxLoadOptions s_deferred = new() { DeferPayloadsOfAtLeast = 16 };
+
+    [Fact]
+    public void Deferred_load_leaves_large_payloads_in_the_file_and_reads_them_back_exactly()
+    {
+        using var temp = new TempDirectory();
+        string path = OnnxModelFactory.Write(temp.FullPath);
+        var full = OnnxModelLoader.Load(path);
+        var model = OnnxModelLoader.Load(path, s_deferred);
+
+        Assert.True(model.HasDeferredPayloads);
+        Assert.Equal(full.Sha256, model.Sha256);
+        var w = model.Proto.Graph.Initializer.Single(t => t.Name == "W");
+        Assert.False(w.HasRawData);
+        var data = model.GetTensorData(w);
+        Assert.Equal(TensorStorage.Deferred, data.Storage);
+        Assert.Equal(48, data.ByteLength);
+
+        using var reader = model.OpenPayloads();
+        using var view = reader.Read(w);
+        Assert.Equal(full.Proto.Graph.Initializer.Single(t => t.Name == "W").RawData.ToByteArray(), view.Bytes.ToArray());
+        using var stream = data.OpenRead(model.DirectoryPath);
+        var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        Assert.Equal(view.Bytes.ToArray(), copy.ToArray());
+
+        // B keeps float_data (typed fields are never deferred); the graph is otherwise the same.
+        Assert.Equal(full.Proto.Graph.Node, model.Proto.Graph.Node);
+        Assert.Equal(full.Inspect().InitializerBytes, model.Inspect().InitializerBytes);
+    }
+
+    [Fact]
+    public void A_file_the_wire_walk_cannot_handle_falls_back_to_the_ordinary_parser_and_its_errors()
+    {
+        using var temp = new TempDirectory();
+        string path = Path.Combine(temp.FullPath, "bad.onnx");
+        var bytes = OnnxModelFactory.CreateLinear().ToByteArray();
+        File.WriteAllBytes(path, bytes[..(bytes.Length - 10)]);
+        var ex = Assert.Throws<OnnxModelException>(() => OnnxModelLoader.Load(path, s_deferred));
+        Assert.Equal(OnnxErrorCodes.TruncatedOrCorrupt, ex.Code);
+    }
+
+    [Theory]
+    [InlineData(ExternalDataMode.Never)]
+    [InlineData(ExternalDataMode.Always)]
+    public void Writing_a_deferred_model_with_copy_groups_reproduces_the_model(ExternalDataMode mode)
+    {
+        using var temp = new TempDirectory();
+        var original = OnnxModelLoader.Load(MiniLm.ModelPath);
+        var model = OnnxModelLoader.Load(MiniLm.ModelPath, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 1024 });
+        string output = Path.Combine(temp.FullPath, "out", "copy.onnx");
+
+        using (var reader = model.OpenPayloads())
+        {
+            var proto = model.Proto.Clone();
+            var groups = model.Proto.Graph.Initializer.Select((t, i) => (Source: t, Header: proto.Graph.Initializer[i]))
+                .Where(p => model.GetTensorData(p.Source).Storage == TensorStorage.Deferred)
+                .Select(p => PayloadGroup.Copy(reader, p.Source, p.Header, model.GetTensorData(p.Source).ByteLength!.Value))
+                .ToList();
+            var result = StreamingModelWriter.Write(proto, groups, output, new ModelWriteOptions { ExternalData = mode });
+            Assert.Equal(mode == ExternalDataMode.Always, result.DataPath is not null);
+        }
+
+        var written = OnnxModelLoader.Load(output);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(output)!, "*.tmp"));
+        if (mode == ExternalDataMode.Never)
+        {
+            Assert.Equal(original.Proto, written.Proto);
+            return;
+        }
+
+        Assert.Single(written.ExternalDataFiles);
+        using var writtenReader = written.OpenPayloads();
+        foreach (var (a, b) in original.Proto.Graph.Initializer.Zip(written.Proto.Graph.Initializer))
+        {
+            Assert.Equal(a.Name, b.Name);
+            using var view = writtenReader.Read(b);
+            Assert.True(a.RawData.Span.SequenceEqual(view.Bytes), a.Name);
+        }
+    }
+
+    [Fact]
+    public void A_model_with_several_external_files_round_trips_into_one_data_file()
+    {
+        using var temp = new TempDirectory();
+        string path = OnnxModelFactory.WriteWithExternalData(Path.Combine(temp.FullPath, "in"));
+        var model = OnnxModelLoader.Load(path);
+        Assert.Equal(2, model.ExternalDataFiles.Count);
+        string output = Path.Combine(temp.FullPath, "out", "model.onnx");
+
+        using (var reader = model.OpenPayloads())
+        {
+            var proto = model.Proto.Clone();
+            var groups = model.Proto.Graph.Initializer.Select((t, i) =>
+                PayloadGroup.Copy(reader, t, proto.Graph.Initializer[i], model.GetTensorData(t).ByteLength!.Value)).ToList();
+            StreamingModelWriter.Write(proto, groups, output, new ModelWriteOptions { ExternalData = ExternalDataMode.Always, ExternalDataMinimumBytes = 1 });
+        }
+
+        var written = OnnxModelLoader.Load(output);
+        Assert.Equal("model.onnx.data", Assert.Single(written.ExternalDataFiles).RelativePath);
+        using var writtenReader = written.OpenPayloads();
+        var w = writtenReader.Read(written.Proto.Graph.Initializer.Single(t => t.Name == "W")).Bytes.ToArray();
+        var b = writtenReader.Read(written.Proto.Graph.Initializer.Single(t => t.Name == "B")).Bytes.ToArray();
+        Assert.Equal(OnnxModelFactory.FloatBytes(OnnxModelFactory.Weights), w);
+        Assert.Equal(OnnxModelFactory.FloatBytes(OnnxModelFactory.Bias), b);
+    }
+
+    [Fact]
+    public void A_producer_failure_leaves_no_file_behind()
+    {
+        using var temp = new TempDirectory();
+        var model = OnnxModelFactory.CreateLinear();
+        var w = model.Graph.Initializer.Single(t => t.Name == "W");
+        var failing = new PayloadGroup([w], [48], () => throw new IOException("No space left on device"));
+        string output = Path.Combine(temp.FullPath, "model.onnx");
+
+        Assert.Throws<IOException>(() => StreamingModelWriter.Write(model, [failing], output));
+        Assert.Empty(Directory.GetFiles(temp.FullPath));
+    }
+
+    [Fact]
+    public void A_payload_of_the_wrong_length_is_refused()
+    {
+        using var temp = new TempDirectory();
+        var model = OnnxModelFactory.CreateLinear();
+        var w = model.Graph.Initializer.Single(t => t.Name == "W");
+        var wrong = new PayloadGroup([w], [48], () => new ArrayPayloads(new byte[40]));
+
+        Assert.Throws<InvalidOperationException>(() => StreamingModelWriter.Write(model, [wrong], Path.Combine(temp.FullPath, "m.onnx")));
+        Assert.Empty(Directory.GetFiles(temp.FullPath));
+    }
+}
