@@ -106,7 +106,7 @@ namespace SlmOps.Build.Tasks
                     Log.LogWarning(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
                     break;
                 default:
-                    Log.LogMessage(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, MessageImportance.Normal, diagnostic.Message);
+                    Log.LogMessage(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, MessageImportance.Low, diagnostic.Message);
                     break;
             }
         }
@@ -122,6 +122,14 @@ namespace SlmOps.Build.Tasks
             return false;
         }
 
+        /// <summary>The item metadata passed to the worker as is (camelCased); the worker validates the quantization settings.</summary>
+        private static readonly string[] RequestMetadata =
+        {
+            "Name", "Namespace", "Kind", "Sha256",
+            "Precision", "BlockSize", "Symmetric", "AccuracyLevel", "Int8Format", "Int8Weights",
+            "QuantizeInclude", "QuantizeExclude", "QuantizeMinElements", "Prune",
+        };
+
         internal static string CreateRequest(ITaskItem[] models, bool designTime)
         {
             var sb = new StringBuilder();
@@ -132,7 +140,7 @@ namespace SlmOps.Build.Tasks
                 sb.Append(i == 0 ? "\n" : ",\n").Append("    {");
                 Property(sb, "source", m.GetMetadata("FullPath"), first: true);
                 Property(sb, "displayPath", m.ItemSpec);
-                foreach (string key in new[] { "Name", "Namespace", "Kind", "Sha256" })
+                foreach (string key in RequestMetadata)
                 {
                     Property(sb, char.ToLowerInvariant(key[0]) + key.Substring(1), m.GetMetadata(key));
                 }

@@ -50,6 +50,13 @@ internal static class AtomicFile
         return (sha, length);
     }
 
+    /// <summary>SHA-256 of a file as lower-case hex, read in buffered chunks.</summary>
+    public static string Sha256Of(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
     private static void Commit(string path, Action<string> writeTemp)
     {
         string? folder = Path.GetDirectoryName(path);

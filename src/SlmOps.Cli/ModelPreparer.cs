@@ -3,15 +3,13 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using SlmOps.Contracts;
 using SlmOps.Onnx;
+using SlmOps.Quantization;
 
 namespace SlmOps.Cli;
 
 /// <summary>Prepares one model: check, hash, contract, variant, manifest, deps. All or nothing per model.</summary>
 internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVersion)
 {
-    /// <summary>The only precision the pass-through variant has until quantization lands.</summary>
-    private const string Precision = "fp32";
-
     /// <summary>Returns false after reporting an error; nothing is left behind for the model then.</summary>
     public bool Prepare(ModelRequest request, bool designTime)
     {
@@ -21,7 +19,8 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         var previousOutputs = ReadPreviousOutputs(depsPath);
         try
         {
-            var model = OnnxModelLoader.Load(request.Source);
+            // Payloads stay in the file: the contract needs only the graph, and the quantizer streams the weights.
+            var model = OnnxModelLoader.Load(request.Source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096 });
             string sha = model.Sha256!;
             if (request.Sha256.Length > 0 && !string.Equals(sha, request.Sha256, StringComparison.OrdinalIgnoreCase))
             {
@@ -37,9 +36,12 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
 
             if (!designTime)
             {
-                var files = WriteVariant(request, model, outputs);
+                var options = request.Quantize.ToOptions(request.Target);
+                var (files, quantization) = request.Quantize.IsPassThrough
+                    ? (CopyVariant(request, model, outputs), null)
+                    : QuantizeVariant(request, model, options, outputs);
                 string manifestPath = request.VariantDirectory + WorkerFiles.Manifest;
-                AtomicFile.WriteAllText(manifestPath, WriteManifest(request, contract.Kind, model, files));
+                AtomicFile.WriteAllText(manifestPath, WriteManifest(request, contract.Kind, model, options, quantization, files));
                 outputs.Add(manifestPath);
             }
             else
@@ -61,6 +63,11 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             Discard(request, outputs, previousOutputs);
             diagnostics.Error(ex.Code, ex.FilePath, ex.Message);
         }
+        catch (QuantizationException ex)
+        {
+            Discard(request, outputs, previousOutputs);
+            diagnostics.Error(ex.Code, ex.FilePath ?? request.Source, $"SlmModel '{request.Name}': {ex.Message}");
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Discard(request, outputs, previousOutputs);
@@ -70,8 +77,30 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         return false;
     }
 
+    /// <summary>The quantized variant, written by the engine (model, plus one external-data file for big models).</summary>
+    private (List<(string Path, string Sha256, long Length)>, QuantizationResult) QuantizeVariant(ModelRequest request, OnnxModel model, QuantizationOptions options, List<string> outputs)
+    {
+        string variantModel = request.VariantDirectory + WorkerFiles.Variant;
+        outputs.Add(variantModel);
+        outputs.Add(variantModel + ".data");
+        var result = ModelQuantizer.Quantize(model.FilePath, variantModel, options);
+        if (result.DataPath is null) outputs.Remove(variantModel + ".data");
+        foreach (var message in result.Messages)
+        {
+            if (message.Level == MessageLevel.Warning) diagnostics.Warning(message.Code!, model.FilePath, $"SlmModel '{request.Name}': {message.Text}");
+            else diagnostics.Info("SLM3000", model.FilePath, $"SlmModel '{request.Name}': {message.Text}");
+        }
+        diagnostics.Progress($"SlmOps: {request.Name} ({request.Target}): {QuantizationNames.Format(result.Precision)}, {result.Tensors.Count} tensors, " +
+            $"{result.InitializerBytesBefore:N0} -> {result.InitializerBytesAfter:N0} weight bytes in {result.Elapsed.TotalSeconds:0.00} s");
+
+        var files = new List<(string, string, long)> { (WorkerFiles.Variant, AtomicFile.Sha256Of(variantModel), new FileInfo(variantModel).Length) };
+        if (result.DataPath is not null)
+            files.Add((Path.GetFileName(result.DataPath), AtomicFile.Sha256Of(result.DataPath), new FileInfo(result.DataPath).Length));
+        return (files, result);
+    }
+
     /// <summary>The pass-through variant: a byte copy of the model plus its external-data files at the same relative paths.</summary>
-    private static List<(string Path, string Sha256, long Length)> WriteVariant(ModelRequest request, OnnxModel model, List<string> outputs)
+    private static List<(string Path, string Sha256, long Length)> CopyVariant(ModelRequest request, OnnxModel model, List<string> outputs)
     {
         var files = new List<(string, string, long)>();
         string variantModel = request.VariantDirectory + WorkerFiles.Variant;
@@ -94,7 +123,8 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         return files;
     }
 
-    private string WriteManifest(ModelRequest request, string kind, OnnxModel model, List<(string Path, string Sha256, long Length)> files)
+    private string WriteManifest(ModelRequest request, string kind, OnnxModel model, QuantizationOptions options, QuantizationResult? quantization,
+        List<(string Path, string Sha256, long Length)> files)
     {
         var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n", Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -104,7 +134,18 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             json.WriteString("name", request.Name);
             json.WriteString("kind", kind);
             json.WriteString("target", request.Target);
-            json.WriteString("precision", Precision);
+            json.WriteString("precision", QuantizationNames.Format(options.Precision));
+            if (quantization is not null)
+            {
+                json.WriteStartObject("quantization");
+                json.WriteString("settings", QuantizeCommand.Describe(options));
+                json.WriteNumber("tensors", quantization.Tensors.Count);
+                json.WriteNumber("weightBytesBefore", quantization.InitializerBytesBefore);
+                json.WriteNumber("weightBytesAfter", quantization.InitializerBytesAfter);
+                if (quantization.Tensors.Any(t => t.Sparsity is not null))
+                    json.WriteNumber("meanSparsity", Math.Round(quantization.Tensors.Where(t => t.Sparsity is not null).Average(t => t.Sparsity!.Value), 4));
+                json.WriteEndObject();
+            }
             json.WriteStartObject("source");
             json.WriteString("path", request.DisplayPath);
             json.WriteString("sha256", model.Sha256);

@@ -69,7 +69,8 @@ internal sealed record ModelRequest(
     string Sha256,
     string Target,
     string ModelDirectory,
-    string VariantDirectory)
+    string VariantDirectory,
+    QuantizeSettings Quantize)
 {
     public static ModelRequest From(JsonElement item, int index)
     {
@@ -90,7 +91,18 @@ internal sealed record ModelRequest(
             sha,
             Optional(item, "target", index),
             AsDirectory(Required(item, "modelDirectory", index)),
-            AsDirectory(Required(item, "variantDirectory", index)));
+            AsDirectory(Required(item, "variantDirectory", index)),
+            new QuantizeSettings(
+                Optional(item, "precision", index),
+                Optional(item, "blockSize", index),
+                Optional(item, "symmetric", index),
+                Optional(item, "accuracyLevel", index),
+                Optional(item, "int8Format", index),
+                Optional(item, "int8Weights", index),
+                Optional(item, "quantizeInclude", index),
+                Optional(item, "quantizeExclude", index),
+                Optional(item, "quantizeMinElements", index),
+                Optional(item, "prune", index)));
     }
 
     private static string AsDirectory(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
@@ -107,4 +119,56 @@ internal sealed record ModelRequest(
             ? value.GetString()!
             : throw new FormatException($"models[{index}].{property} must be a string.");
     }
+}
+
+/// <summary>
+/// The quantization metadata of an SlmModel item as the build passed it (strings, empty when not set). The engine's own
+/// parsers check them, so the SDK and the CLI accept exactly the same values.
+/// </summary>
+internal sealed record QuantizeSettings(
+    string Precision,
+    string BlockSize,
+    string Symmetric,
+    string AccuracyLevel,
+    string Int8Format,
+    string Int8Weights,
+    string Include,
+    string Exclude,
+    string MinElements,
+    string Prune)
+{
+    /// <summary>True when the variant is the source unchanged (fp32 and no pruning).</summary>
+    public bool IsPassThrough => Precision is "" or "fp32" && Prune.Length == 0;
+
+    /// <summary>Engine options for a target (its RID picks the int8 weight scheme). Throws QuantizationException (SLM3001).</summary>
+    public SlmOps.Quantization.QuantizationOptions ToOptions(string target)
+    {
+        var defaults = new SlmOps.Quantization.QuantizationOptions();
+        return new SlmOps.Quantization.QuantizationOptions
+        {
+            Precision = Precision.Length == 0 ? SlmOps.Quantization.Precision.Fp32 : SlmOps.Quantization.QuantizationNames.ParsePrecision(Precision),
+            BlockSize = BlockSize.Length == 0 ? defaults.BlockSize : Integer(BlockSize, "BlockSize"),
+            Symmetric = Symmetric.Length == 0 ? defaults.Symmetric : Boolean(Symmetric, "Symmetric"),
+            AccuracyLevel = AccuracyLevel.Length == 0 ? null : Integer(AccuracyLevel, "AccuracyLevel"),
+            Int8Format = Int8Format.Length == 0 ? defaults.Int8Format : SlmOps.Quantization.QuantizationNames.ParseInt8Format(Int8Format),
+            Int8Weights = Int8Weights.Length == 0 ? null : SlmOps.Quantization.QuantizationNames.ParseInt8Weights(Int8Weights),
+            TargetArchitecture = target.Contains('-') ? target[(target.LastIndexOf('-') + 1)..] : null,
+            Include = List(Include),
+            Exclude = List(Exclude),
+            MinimumElements = MinElements.Length == 0 ? 0 : Integer(MinElements, "QuantizeMinElements"),
+            Pruning = Prune.Length == 0 ? null : SlmOps.Quantization.Pruning.Parse(Prune),
+        };
+    }
+
+    private static string[] List(string text) => text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static int Integer(string text, string name) =>
+        int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new SlmOps.Quantization.QuantizationException(SlmOps.Quantization.QuantizationErrorCodes.InvalidOptions, null, $"{name} '{text}' is not a whole number.");
+
+    private static bool Boolean(string text, string name) =>
+        bool.TryParse(text, out bool value)
+            ? value
+            : throw new SlmOps.Quantization.QuantizationException(SlmOps.Quantization.QuantizationErrorCodes.InvalidOptions, null, $"{name} '{text}' is not true or false.");
 }

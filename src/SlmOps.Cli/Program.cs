@@ -18,7 +18,19 @@ public static class Program
     /// <summary>The name of the environment variable that names the invocation log.</summary>
     public const string InvocationLogVariable = "SLMOPS_INVOCATION_LOG";
 
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    /// <summary>The name of the environment variable that names a file to receive this process's peak RSS in bytes (benchmarks read it).</summary>
+    public const string PeakMemoryFileVariable = "SLMOPS_PEAK_RSS_FILE";
+
+    public static int Main(string[] args)
+    {
+        int code = Run(args, Console.Out, Console.Error);
+        if (Environment.GetEnvironmentVariable(PeakMemoryFileVariable) is { Length: > 0 } peakFile)
+        {
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            File.WriteAllText(peakFile, self.PeakWorkingSet64.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return code;
+    }
 
     /// <summary>
     /// Runs one command. <paramref name="environment"/> replaces <see cref="Environment.GetEnvironmentVariable(string)"/>
@@ -27,10 +39,11 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null)
     {
         var context = new CliContext(stdout, stderr, environment ?? Environment.GetEnvironmentVariable);
-        var root = new RootCommand("slmops: inspect and prepare ONNX models for SlmOps.Build.")
+        var root = new RootCommand("slmops: inspect, quantize and prepare ONNX models for SlmOps.Build.")
         {
             InspectCommand.Create(context),
             PrepareCommand.Create(context),
+            QuantizeCommand.Create(context),
         };
 
         var parseResult = root.Parse(args);

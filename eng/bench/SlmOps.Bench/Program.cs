@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+using SlmOps.Quantization.Kernels;
+using SlmOps.Testing;
+
+// Prints, in one run: kernel throughput next to a single-thread read-stream baseline measured the same way, then
+// `slmops quantize` end to end on the real MiniLM (and with --large on a generated 4.3 GB external-data model).
+// Compare ratios, not absolute numbers: machines are noisy.
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+bool large = args.Contains("--large");
+string configuration = args.SkipWhile(a => a != "--configuration").Skip(1).FirstOrDefault() ?? "release";
+string repo = FindRepoRoot();
+string slmops = Path.Combine(repo, "artifacts", "bin", "SlmOps.Cli", configuration, "slmops.dll");
+if (!File.Exists(slmops))
+{
+    Console.Error.WriteLine($"Build the CLI first: dotnet build src/SlmOps.Cli -c {configuration} ({slmops} is missing).");
+    return 1;
+}
+
+Kernels();
+Console.WriteLine();
+EndToEnd(slmops, repo, large);
+return 0;
+
+static void Kernels()
+{
+    const int K = 4096, N = 8192; // 128 MiB of float input: far beyond the caches
+    var weights = new float[K * N];
+    var random = new Random(1);
+    for (int i = 0; i < weights.Length; i++) weights[i] = (float)(random.NextDouble() * 2 - 1);
+    long bytes = weights.LongLength * 4;
+
+    var packed4 = new byte[BlockwiseQuantizer.PackedByteCount(K, N, 4, 32)];
+    var packed8 = new byte[BlockwiseQuantizer.PackedByteCount(K, N, 8, 32)];
+    var scales = new float[N * BlockwiseQuantizer.BlockCount(K, 32)];
+    var q = new byte[weights.Length];
+    var channelScales = new float[N];
+    var channelZeros = new byte[N];
+    var half = new Half[weights.Length];
+
+    double baseline = Best(() => TensorPrimitives.Sum(weights));
+    var rows = new List<(string Name, double Seconds)>
+    {
+        ("read-stream baseline (TensorPrimitives.Sum, 1 thread)", baseline),
+        ("int4 block 32 symmetric, 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], 1))),
+        ("int8 block 32 symmetric (int8-weight), 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 8, 32, true, packed8, scales, [], 1))),
+        ("int8 per-channel signed-reduced (int8 dynamic), 1 thread", Best(() => ChannelQuantizer.Quantize(weights, K, N, 1, Int8Scheme.SignedReducedRange, q, channelScales, channelZeros))),
+        ("fp16 convert with clamping, 1 thread", Best(() => HalfConverter.Convert(weights, half))),
+        ($"int4 block 32 symmetric, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], -1))),
+    };
+
+    Console.WriteLine($"Kernels on a {K}x{N} float matrix ({bytes / 1048576} MiB), best of 5");
+    Console.WriteLine($"| kernel | GB/s | ratio to read-stream |");
+    Console.WriteLine($"|---|---:|---:|");
+    foreach (var (name, seconds) in rows)
+        Console.WriteLine($"| {name} | {bytes / seconds / 1e9:0.00} | {baseline / seconds:0.00} |");
+}
+
+static double Best(Action action)
+{
+    action();
+    double best = double.MaxValue;
+    for (int i = 0; i < 5; i++)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        best = Math.Min(best, clock.Elapsed.TotalSeconds);
+    }
+    return best;
+}
+
+static void EndToEnd(string slmops, string repo, bool large)
+{
+    using var temp = new TempDirectory("slmops-bench");
+    Console.WriteLine("`slmops quantize` end to end: whole process, .NET start-up included; median of 3 (peak RSS: the largest)");
+    Console.WriteLine("| model | precision | time | peak RSS | output | reference (ORT Python, from issue #3) | time ratio | RSS ratio |");
+    Console.WriteLine("|---|---|---:|---:|---:|---|---:|---:|");
+    var references = new Dictionary<string, (double Seconds, double Megabytes)> { ["int4"] = (0.57, 265), ["int8"] = (5.2, 454) };
+    foreach (string precision in new[] { "int4", "int8", "int8-weight", "fp16" })
+    {
+        var (seconds, rss, output) = Quantize(slmops, MiniLm.ModelPath, temp.Combine($"minilm-{precision}.onnx"), precision, temp, 3);
+        string reference = "", timeRatio = "", rssRatio = "";
+        if (references.TryGetValue(precision, out var r))
+        {
+            reference = $"{r.Seconds:0.00} s, {r.Megabytes:0} MB";
+            timeRatio = $"{r.Seconds / seconds:0.0}x faster";
+            rssRatio = $"{rss / 1e6 / r.Megabytes:0.00}x";
+        }
+        Console.WriteLine($"| MiniLM 90.9 MB | {precision} | {seconds:0.00} s | {rss / 1e6:0} MB | {output / 1e6:0.0} MB | {reference} | {timeRatio} | {rssRatio} |");
+    }
+
+    if (!large) return;
+    string modelDir = temp.CreateDirectory("large");
+    var clock = Stopwatch.StartNew();
+    string model = LargeModelFactory.Write(modelDir, 16, 8192, 8192);
+    long size = new FileInfo(model).Length + new FileInfo(model + ".data").Length;
+    Console.WriteLine($"(generated a {size / 1e9:0.00} GB external-data model in {clock.Elapsed.TotalSeconds:0.0} s)");
+    foreach (string precision in new[] { "int4", "int8" })
+    {
+        var (seconds, rss, output) = Quantize(slmops, model, temp.Combine($"large-{precision}", "large.onnx"), precision, temp, 1);
+        Console.WriteLine($"| generated {size / 1e9:0.00} GB | {precision} | {seconds:0.00} s | {rss / 1e6:0} MB | {output / 1e6:0.0} MB | peak RSS / model size | {rss / (double)size:0.000} | |");
+        Directory.Delete(temp.Combine($"large-{precision}"), recursive: true);
+    }
+}
+
+static (double Seconds, long PeakRss, long OutputBytes) Quantize(string slmops, string input, string output, string precision, TempDirectory temp, int runs)
+{
+    var times = new List<double>();
+    long peak = 0;
+    for (int i = 0; i < runs; i++)
+    {
+        string rssFile = temp.Combine("rss.txt");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "exec", slmops, "quantize", input, output, "--precision", precision }) start.ArgumentList.Add(arg);
+        start.Environment["SLMOPS_PEAK_RSS_FILE"] = rssFile;
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        string stdout = process.StandardOutput.ReadToEnd();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        times.Add(clock.Elapsed.TotalSeconds);
+        if (process.ExitCode != 0) throw new InvalidOperationException($"slmops quantize failed ({process.ExitCode}): {stdout}{stderr}");
+        peak = Math.Max(peak, long.Parse(File.ReadAllText(rssFile), CultureInfo.InvariantCulture));
+    }
+    times.Sort();
+    string data = output + ".data";
+    long bytes = new FileInfo(output).Length + (File.Exists(data) ? new FileInfo(data).Length : 0);
+    return (times[times.Count / 2], peak, bytes);
+}
+
+static string FindRepoRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "SlmOps.Build.sln"))) return dir.FullName;
+    }
+    throw new InvalidOperationException("Run the benchmark from inside the repository.");
+}

@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using SlmOps.Onnx;
+using SlmOps.Onnx.Protobuf;
+using SlmOps.Quantization.Fp16;
+using SlmOps.Quantization.Kernels;
+using static SlmOps.Onnx.Protobuf.TensorProto.Types;
+
+namespace SlmOps.Quantization;
+
+/// <summary>What a quantization run did.</summary>
+public sealed record QuantizationResult
+{
+    public required string OutputPath { get; init; }
+
+    /// <summary>The external-data file written beside the output, or null when the output is one file.</summary>
+    public string? DataPath { get; init; }
+
+    public required Precision Precision { get; init; }
+
+    /// <summary>The weights that were rewritten, in graph order.</summary>
+    public required IReadOnlyList<QuantizedTensor> Tensors { get; init; }
+
+    /// <summary>Initializer payload bytes of the input and of the output.</summary>
+    public required long InitializerBytesBefore { get; init; }
+
+    public required long InitializerBytesAfter { get; init; }
+
+    /// <summary>The size of the output on disk (model plus external data).</summary>
+    public required long OutputBytes { get; init; }
+
+    public required TimeSpan Elapsed { get; init; }
+
+    public required IReadOnlyList<QuantizationMessage> Messages { get; init; }
+}
+
+/// <summary>
+/// The quantization engine: reads a model with its weights left in the file, rewrites the graph for the chosen
+/// precision, and streams the new weights to the output tensor by tensor. The same input and options always give
+/// the same output bytes.
+/// </summary>
+public static class ModelQuantizer
+{
+    /// <summary>Payloads at least this big stay in the input file and are mapped one tensor at a time.</summary>
+    private const long DeferThreshold = 4096;
+
+    private static readonly HashSet<string> s_quantizedOps = new(StringComparer.Ordinal)
+    {
+        "MatMulNBits", "MatMulInteger", "QLinearMatMul", "QLinearConv", "ConvInteger", "DynamicQuantizeLinear",
+        "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "QAttention",
+        "QGemm", "GatherBlockQuantized", "MatMulBnb4", "MatMulFpQ4", "DequantizeBFP", "QOrderedMatMul",
+    };
+
+    /// <summary>
+    /// Quantizes <paramref name="inputPath"/> into <paramref name="outputPath"/>. Throws <see cref="QuantizationException"/>
+    /// (SLM3xxx) or <see cref="OnnxModelException"/> (SLM2xxx); on failure no output file is left.
+    /// </summary>
+    public static QuantizationResult Quantize(string inputPath, string outputPath, QuantizationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        var source = OnnxModelLoader.Load(inputPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = DeferThreshold });
+        string output = Path.GetFullPath(outputPath);
+        CheckOutputPath(source, output);
+        CheckNotQuantized(source, options);
+
+        using var context = new QuantizationContext(source, options);
+        switch (options.Precision)
+        {
+            case Precision.Int4:
+                BlockwisePass.Apply(context, 4);
+                break;
+            case Precision.Int8Weight:
+                BlockwisePass.Apply(context, 8);
+                break;
+            case Precision.Int8:
+                DynamicInt8Pass.Apply(context);
+                break;
+            case Precision.Fp16:
+                PruningPass.Apply(context);
+                ApplyFp16(context);
+                break;
+            default:
+                PruningPass.Apply(context);
+                break;
+        }
+
+        if (context.Tensors.Count == 0 && (options.Precision != Precision.Fp32 || options.Pruning is not null) && !context.Fp16Converted)
+        {
+            context.Warning(QuantizationErrorCodes.NothingQuantized,
+                $"No weight of '{source.FilePath}' matched the {options.Precision} settings, so the output is not smaller. Check the include/exclude patterns and the minimum size; the info messages say why each node was left as is.");
+        }
+
+        context.CopyRemainingPayloads();
+        ModelWriteResult written;
+        try
+        {
+            written = StreamingModelWriter.Write(context.Output, context.Groups, output, options.Write);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new QuantizationException(QuantizationErrorCodes.OutputWriteFailed, output,
+                $"The quantized model cannot be written: {ex.Message} Check that the folder is writable and has free space; nothing was left behind.", ex);
+        }
+
+        return new QuantizationResult
+        {
+            OutputPath = written.ModelPath,
+            DataPath = written.DataPath,
+            Precision = options.Precision,
+            Tensors = context.Tensors.Select(t => t.ToRecord()).ToList(),
+            InitializerBytesBefore = source.Inspect().InitializerBytes,
+            InitializerBytesAfter = InitializerBytes(context.Output, context.Groups),
+            OutputBytes = written.ModelBytes + written.DataBytes,
+            Elapsed = clock.Elapsed,
+            Messages = context.Messages,
+        };
+    }
+
+    private static void CheckOutputPath(OnnxModel source, string output)
+    {
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        string data = output + ".data";
+        foreach (string input in source.ExternalDataFiles.Select(f => f.FullPath).Prepend(source.FilePath))
+        {
+            if (string.Equals(input, output, comparison) || string.Equals(input, data, comparison))
+            {
+                throw new QuantizationException(QuantizationErrorCodes.OutputOverwritesInput, output,
+                    $"The output would overwrite '{input}', which the input model reads; choose another output path.");
+            }
+        }
+    }
+
+    private static void CheckNotQuantized(OnnxModel source, QuantizationOptions options)
+    {
+        if (options.Precision == Precision.Fp32 && options.Pruning is null) return;
+        var quantized = ModelWalker.EnumerateGraphNodes(source.Proto).Where(n => s_quantizedOps.Contains(n.OpType)).ToList();
+        if (quantized.Count > 0)
+        {
+            var ops = string.Join(", ", quantized.GroupBy(n => n.OpType).Select(g => $"{g.Count()} {g.Key}"));
+            throw new QuantizationException(QuantizationErrorCodes.AlreadyQuantized, source.FilePath,
+                $"The model is already quantized ({ops}); quantizing it again would compound the error. Quantize the original float model instead.");
+        }
+        if (options.Precision == Precision.Fp16 && source.Proto.Graph.Initializer.Any(t => t.DataType == (int)DataType.Float16)
+            && !source.Proto.Graph.Initializer.Any(t => t.DataType == (int)DataType.Float))
+        {
+            throw new QuantizationException(QuantizationErrorCodes.AlreadyQuantized, source.FilePath,
+                "The model's weights are already float16. Use the original float32 model, or leave Precision at fp32.");
+        }
+    }
+
+    private static void ApplyFp16(QuantizationContext context)
+    {
+        var result = Fp16Converter.Convert(context.Output, context.Options.Fp16, n => context.Selection.IsSelected([n.Name, .. n.Input]));
+        context.Fp16Converted = result.ConvertedInitializers.Count > 0;
+        var converted = result.ConvertedInitializers.ToHashSet(StringComparer.Ordinal);
+        foreach (var header in context.Graph.Initializer.Where(t => converted.Contains(t.Name)).ToList())
+        {
+            var elements = TensorData.Of(header).ElementCount ?? 0;
+            context.Groups.RemoveAll(g => g.Headers.Contains(header));
+            bool isPruned = context.Pruned.TryGetValue(header, out var pruned);
+            if (isPruned)
+            {
+                pruned.Report.Format = pruned.Report.Format.Replace("float32", "float16", StringComparison.Ordinal);
+                pruned.Report.BytesAfter = elements * 2;
+            }
+            context.Groups.Add(new PayloadGroup([header], [elements * 2], () =>
+            {
+                float[] values;
+                if (isPruned)
+                {
+                    (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
+                }
+                else
+                {
+                    values = context.ReadFloats(header);
+                }
+                var half = new Half[values.Length];
+                try
+                {
+                    HalfConverter.Convert(values, half);
+                }
+                catch (NonFiniteWeightException ex)
+                {
+                    throw context.NonFinite(header, ex);
+                }
+                return new ArrayPayloads(QuantizationContext.Bytes(half));
+            }));
+        }
+        context.Info($"fp16: {result.ConvertedInitializers.Count} initializers and {result.NodesConverted} nodes converted, {result.NodesKeptFloat32} nodes kept in float32, {result.CastsInserted} Cast nodes inserted, {result.ConstantsClamped} constant values clamped to the float16 range.");
+    }
+
+    private static long InitializerBytes(ModelProto model, IReadOnlyList<PayloadGroup> groups)
+    {
+        var lengths = new Dictionary<TensorProto, long>(ReferenceEqualityComparer.Instance);
+        foreach (var group in groups)
+            for (int i = 0; i < group.Headers.Count; i++) lengths[group.Headers[i]] = group.Lengths[i];
+        return model.Graph.Initializer.Sum(t => lengths.TryGetValue(t, out long n) ? n : TensorData.Of(t).ByteLength ?? 0);
+    }
+}

@@ -1,0 +1,179 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using SlmOps.Onnx;
+using SlmOps.Onnx.Protobuf;
+using SlmOps.Quantization.Kernels;
+using static SlmOps.Onnx.Protobuf.TensorProto.Types;
+
+namespace SlmOps.Quantization;
+
+/// <summary>
+/// One quantization run: the source model (payloads deferred), the output model being rewritten (headers only), and
+/// the payload groups that will produce the output's weights when it is written.
+/// </summary>
+internal sealed class QuantizationContext : IDisposable
+{
+    private readonly Dictionary<TensorProto, TensorProto> _sourceOf = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    public QuantizationContext(OnnxModel source, QuantizationOptions options)
+    {
+        Source = source;
+        Options = options;
+        Reader = source.OpenPayloads();
+        Output = source.Proto.Clone();
+        foreach (var (copy, original) in Output.Graph.Initializer.Zip(source.Proto.Graph.Initializer)) _sourceOf.Add(copy, original);
+        foreach (var graph in ModelWalker.EnumerateGraphs(Output.Graph))
+        {
+            foreach (var node in graph.Node)
+            {
+                _names.Add(node.Name);
+                foreach (var value in node.Output) _names.Add(value);
+            }
+            foreach (var value in graph.Input.Concat(graph.Output).Concat(graph.ValueInfo)) _names.Add(value.Name);
+            foreach (var tensor in graph.Initializer) _names.Add(tensor.Name);
+        }
+        Selection = new NameSelection(options.Include, options.Exclude);
+    }
+
+    public OnnxModel Source { get; }
+
+    public QuantizationOptions Options { get; }
+
+    public PayloadReader Reader { get; }
+
+    /// <summary>The model being written. Its initializers carry no payload where the source deferred it.</summary>
+    public ModelProto Output { get; }
+
+    public GraphProto Graph => Output.Graph;
+
+    public NameSelection Selection { get; }
+
+    public List<PayloadGroup> Groups { get; } = [];
+
+    public List<QuantizationMessage> Messages { get; } = [];
+
+    public List<TensorReport> Tensors { get; } = [];
+
+    /// <summary>Weights the pruning pass rewrites in float (fp32/fp16 outputs), by output header.</summary>
+    public Dictionary<TensorProto, (WeightCandidate Candidate, TensorReport Report)> Pruned { get; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Set when the fp16 pass converted at least one initializer.</summary>
+    public bool Fp16Converted { get; set; }
+
+    /// <summary>Adds the report line of a rewritten weight.</summary>
+    public TensorReport Report(WeightCandidate candidate, string format, long bytesAfter)
+    {
+        var report = new TensorReport(candidate, format, bytesAfter);
+        Tensors.Add(report);
+        return report;
+    }
+
+    public void Info(string text) => Messages.Add(new QuantizationMessage(MessageLevel.Info, null, text));
+
+    public void Warning(string code, string text) => Messages.Add(new QuantizationMessage(MessageLevel.Warning, code, text));
+
+    /// <summary>A name not used anywhere in the model yet, based on <paramref name="hint"/>.</summary>
+    public string UniqueName(string hint)
+    {
+        string name = hint;
+        for (int i = 1; !_names.Add(name); i++) name = hint + "_" + i;
+        return name;
+    }
+
+    public TensorProto? FindInitializer(string name) => Graph.Initializer.FirstOrDefault(t => t.Name == name);
+
+    /// <summary>True when a main-graph initializer is also declared as a graph input (then it can be overridden at run time).</summary>
+    public bool IsGraphInput(string name) => Graph.Input.Any(i => i.Name == name);
+
+    /// <summary>The payload of an output initializer, from wherever the source keeps it.</summary>
+    public PayloadView ReadPayload(TensorProto outputInitializer) =>
+        Reader.Read(_sourceOf.TryGetValue(outputInitializer, out var source) ? source : outputInitializer);
+
+    /// <summary>The float weights of an initializer as a new array (the caller may change it), checked for NaN and infinity.</summary>
+    public float[] ReadFloats(TensorProto initializer)
+    {
+        using var view = ReadPayload(initializer);
+        var values = MemoryMarshal.Cast<byte, float>(view.Bytes).ToArray();
+        long expected = TensorData.Of(initializer).ElementCount ?? -1;
+        if (values.Length != expected)
+        {
+            throw new OnnxModelException(OnnxErrorCodes.TruncatedOrCorrupt, Source.FilePath,
+                $"Initializer '{initializer.Name}' has {values.Length:N0} float values but its shape needs {expected:N0}; the model is corrupt. Export it again.");
+        }
+        return values;
+    }
+
+    /// <summary>Adds a new initializer produced by <paramref name="group"/> (its headers are added to the graph in order).</summary>
+    public void Add(PayloadGroup group)
+    {
+        Graph.Initializer.Add(group.Headers);
+        Groups.Add(group);
+    }
+
+    /// <summary>A header for a new initializer: a unique name based on <paramref name="hint"/>, a type and a shape.</summary>
+    public TensorProto NewHeader(string hint, DataType type, params long[] dims)
+    {
+        var header = new TensorProto { Name = UniqueName(hint), DataType = (int)type };
+        header.Dims.Add(dims);
+        return header;
+    }
+
+    /// <summary>Removes an initializer that nothing reads any more (in any graph, or as an output).</summary>
+    public void RemoveIfUnused(TensorProto initializer)
+    {
+        string name = initializer.Name;
+        bool used = ModelWalker.EnumerateGraphs(Graph).SelectMany(g => g.Node).Any(n => n.Input.Contains(name))
+            || Graph.Output.Any(o => o.Name == name);
+        if (used) return;
+        Graph.Initializer.Remove(initializer);
+        var input = Graph.Input.FirstOrDefault(i => i.Name == name);
+        if (input is not null) Graph.Input.Remove(input);
+        var info = Graph.ValueInfo.FirstOrDefault(i => i.Name == name);
+        if (info is not null) Graph.ValueInfo.Remove(info);
+        Groups.RemoveAll(g => g.Headers.Contains(initializer));
+    }
+
+    /// <summary>Adds the opset import for <paramref name="domain"/> unless the model has one.</summary>
+    public void EnsureOpset(string domain, long version)
+    {
+        if (!Output.OpsetImport.Any(o => o.Domain == domain)) Output.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = version });
+    }
+
+    /// <summary>The model's default-domain opset version.</summary>
+    public long DefaultOpset => Output.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 0;
+
+    /// <summary>Groups that copy every remaining file-backed initializer payload unchanged.</summary>
+    public void CopyRemainingPayloads()
+    {
+        var grouped = Groups.SelectMany(g => g.Headers).ToHashSet(ReferenceEqualityComparer.Instance);
+        foreach (var header in Graph.Initializer)
+        {
+            if (grouped.Contains(header) || !_sourceOf.TryGetValue(header, out var source)) continue;
+            var data = Source.GetTensorData(source);
+            if (data.Storage is TensorStorage.Deferred or TensorStorage.External)
+                Groups.Add(PayloadGroup.Copy(Reader, source, header, data.ByteLength!.Value));
+        }
+    }
+
+    /// <summary>Wraps a kernel's non-finite error as SLM3002 naming the tensor.</summary>
+    public QuantizationException NonFinite(TensorProto tensor, NonFiniteWeightException ex) =>
+        new(QuantizationErrorCodes.NonFiniteWeight, Source.FilePath,
+            $"Initializer '{tensor.Name}' holds {ex.Value} at element {ex.Index:N0}; weights must be finite to be quantized. Fix the model's export, or exclude the tensor (--exclude, or QuantizeExclude on the SlmModel).", ex);
+
+    public static byte[] Bytes<T>(T[] values) where T : struct => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+
+    public static ByteString FloatScalar(float value) => ByteString.CopyFrom(BitConverter.GetBytes(value));
+
+    public void Dispose() => Reader.Dispose();
+}
+
+/// <summary>What happened to one weight tensor.</summary>
+/// <param name="Name">The source initializer.</param>
+/// <param name="Node">The node that uses it.</param>
+/// <param name="Format">For example <c>MatMulNBits int4 block 32 symmetric</c>.</param>
+/// <param name="Shape">The source shape.</param>
+/// <param name="BytesBefore">Source payload bytes.</param>
+/// <param name="BytesAfter">Output payload bytes (quantized values plus scales and zero points).</param>
+/// <param name="Sparsity">Fraction of zeros after pruning; null without pruning.</param>
+public sealed record QuantizedTensor(string Name, string Node, string Format, IReadOnlyList<long> Shape, long BytesBefore, long BytesAfter, double? Sparsity);

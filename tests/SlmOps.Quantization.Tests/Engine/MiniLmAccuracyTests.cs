@@ -1,0 +1,94 @@
+using System.Globalization;
+using SlmOps.Testing;
+using Xunit.Abstractions;
+
+namespace SlmOps.Quantization.Tests.Engine;
+
+/// <summary>Quantizes the real MiniLM once per setting and keeps the fp32 embeddings of the evaluation texts.</summary>
+public sealed class MiniLmVariants : IDisposable
+{
+    private readonly TempDirectory _temp = new("slmops-minilm-accuracy");
+    private readonly Dictionary<string, (string Path, QuantizationResult Result)> _variants = [];
+
+    public MiniLmVariants()
+    {
+        using var reference = new MiniLmEmbedder(MiniLm.ModelPath);
+        Reference = AccuracyTexts.All.Select(reference.Embed).ToList();
+    }
+
+    public IReadOnlyList<float[]> Reference { get; }
+
+    public (string Path, QuantizationResult Result) Get(string name, QuantizationOptions options)
+    {
+        lock (_variants)
+        {
+            if (!_variants.TryGetValue(name, out var variant))
+            {
+                string path = _temp.Combine(name + ".onnx");
+                variant = (path, ModelQuantizer.Quantize(MiniLm.ModelPath, path, options));
+                _variants.Add(name, variant);
+            }
+            return variant;
+        }
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
+
+/// <summary>
+/// Mean-pooled embedding cosine against fp32 over the fixed text set, each text alone (batch 1). The floors are
+/// ONNX Runtime's Python quantizers on the same model with the same settings (measured on this machine kind):
+/// we must be at least as good.
+/// </summary>
+public class MiniLmAccuracyTests(MiniLmVariants variants, ITestOutputHelper output) : IClassFixture<MiniLmVariants>
+{
+    [Theory]
+    [InlineData("int4-b32-sym", 0.861, 0.962)]
+    [InlineData("int4-b32-asym", 0.897, 0.962)]
+    [InlineData("int8-dynamic", 0.967, 0.990)]
+    [InlineData("int8-dynamic-qdq", 0.967, 0.990)]
+    [InlineData("int8-dynamic-signed", 0.967, 0.990)]
+    [InlineData("int8-dynamic-unsigned", 0.967, 0.990)]
+    [InlineData("int8-dynamic-signed-reduced", 0.967, 0.990)]
+    [InlineData("int8-weight", 0.999, 0.999)]
+    [InlineData("fp16", 0.999, 0.999)]
+    public void Embeddings_stay_close_to_fp32(string setting, double worstFloor, double meanFloor)
+    {
+        var (path, result) = variants.Get(setting, Options(setting));
+        using var embedder = new MiniLmEmbedder(path);
+        var cosines = AccuracyTexts.All.Select((text, i) => MiniLmEmbedder.Cosine(variants.Reference[i], embedder.Embed(text))).ToList();
+        double worst = cosines.Min(), mean = cosines.Average();
+        string worstText = AccuracyTexts.All[cosines.IndexOf(worst)];
+        long size = new FileInfo(path).Length + (result.DataPath is null ? 0 : new FileInfo(result.DataPath).Length);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {setting} | {worst:0.0000} | {mean:0.0000} | {size / 1e6:0.0} MB | {result.Tensors.Count} | \"{worstText}\" |"));
+
+        Assert.True(AccuracyTexts.All.Count >= 48);
+        Assert.True(worst >= worstFloor, $"{setting}: worst cosine {worst:0.0000} (\"{worstText}\") is below {worstFloor}");
+        Assert.True(mean >= meanFloor, $"{setting}: mean cosine {mean:0.0000} is below {meanFloor}");
+    }
+
+    [Fact]
+    public void Int4_is_a_third_of_the_float_weights_and_quantizes_every_matmul()
+    {
+        var (_, result) = variants.Get("int4-b32-sym", Options("int4-b32-sym"));
+        Assert.Equal(36, result.Tensors.Count);
+        long quantizedBefore = result.Tensors.Sum(t => t.BytesBefore), quantizedAfter = result.Tensors.Sum(t => t.BytesAfter);
+        // 4 bits per weight plus one float scale per 32 weights: 5/32 of the float bytes.
+        Assert.Equal(5.0 / 32, (double)quantizedAfter / quantizedBefore, 3);
+    }
+
+    internal static QuantizationOptions Options(string setting) => setting switch
+    {
+        "int4-b32-sym" => new() { Precision = Precision.Int4 },
+        "int4-b32-asym" => new() { Precision = Precision.Int4, Symmetric = false },
+        "int8-dynamic" => new() { Precision = Precision.Int8 },
+        "int8-dynamic-qdq" => new() { Precision = Precision.Int8, Int8Format = Int8Format.Qdq },
+        "int8-dynamic-signed" => new() { Precision = Precision.Int8, Int8Weights = SlmOps.Quantization.Kernels.Int8Scheme.Signed },
+        "int8-dynamic-unsigned" => new() { Precision = Precision.Int8, Int8Weights = SlmOps.Quantization.Kernels.Int8Scheme.Unsigned },
+        "int8-dynamic-signed-reduced" => new() { Precision = Precision.Int8, Int8Weights = SlmOps.Quantization.Kernels.Int8Scheme.SignedReducedRange },
+        "int8-weight" => new() { Precision = Precision.Int8Weight },
+        "fp16" => new() { Precision = Precision.Fp16 },
+        _ => throw new ArgumentOutOfRangeException(nameof(setting)),
+    };
+}

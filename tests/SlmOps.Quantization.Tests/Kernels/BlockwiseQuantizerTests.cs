@@ -1,0 +1,349 @@
+using SlmOps.Quantization.Kernels;
+
+namespace SlmOps.Quantization.Tests.Kernels;
+
+public sealed class BlockwiseQuantizerTests
+{
+    /// <summary>Every bits / block size / symmetric combination MatMulNBits takes.</summary>
+    public static TheoryData<int, int, bool> Formats()
+    {
+        var data = new TheoryData<int, int, bool>();
+        foreach (int bits in new[] { 4, 8 })
+        {
+            foreach (int blockSize in new[] { 16, 32, 64, 128, 256 })
+            {
+                data.Add(bits, blockSize, true);
+                data.Add(bits, blockSize, false);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>Shapes [K, N] for a block size: K a multiple and not, N = 1 and odd N that leave SIMD tails.</summary>
+    private static IEnumerable<(int K, int N)> Shapes(int blockSize) =>
+    [
+        (2 * blockSize, 8),
+        (3 * blockSize + 5, 7),
+        (blockSize + 1, 1),
+        (1, 33),
+        (2 * blockSize - 1, 17),
+        (37, 33),
+    ];
+
+    internal sealed record Quantized(byte[] Packed, float[] Scales, byte[] ZeroPoints);
+
+    internal static Quantized Quantize(
+        float[] weights, int k, int n, int bits, int blockSize, bool symmetric, int maxDegreeOfParallelism = -1, KernelPath path = KernelPath.Auto)
+    {
+        var packed = new byte[BlockwiseQuantizer.PackedByteCount(k, n, bits, blockSize)];
+        var scales = new float[n * BlockwiseQuantizer.BlockCount(k, blockSize)];
+        var zeroPoints = new byte[symmetric ? 0 : BlockwiseQuantizer.ZeroPointByteCount(k, n, bits, blockSize)];
+        BlockwiseQuantizer.Quantize(weights, k, n, bits, blockSize, symmetric, packed, scales, zeroPoints, maxDegreeOfParallelism, path);
+        return new Quantized(packed, scales, zeroPoints);
+    }
+
+    internal static float[] Dequantize(Quantized q, int k, int n, int bits, int blockSize)
+    {
+        var weights = new float[k * n];
+        BlockwiseQuantizer.Dequantize(q.Packed, q.Scales, q.ZeroPoints, k, n, bits, blockSize, weights);
+        return weights;
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Dequantized_weights_are_within_half_a_step(int bits, int blockSize, bool symmetric)
+    {
+        int seed = 1;
+        foreach (var (k, n) in Shapes(blockSize))
+        {
+            foreach (string kind in KernelTestData.Kinds)
+            {
+                float[] weights = KernelTestData.Make(kind, k * n, seed++);
+                var q = Quantize(weights, k, n, bits, blockSize, symmetric);
+                AssertWithinStep(weights, q, k, n, bits, blockSize, symmetric, $"{kind} [{k}, {n}]");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(4, 32, true)]
+    [InlineData(4, 32, false)]
+    [InlineData(8, 16, true)]
+    [InlineData(8, 256, false)]
+    public void Blocks_of_subnormals_keep_their_resolution(int bits, int blockSize, bool symmetric)
+    {
+        int k = 2 * blockSize, n = 9;
+        float[] weights = KernelTestData.Subnormal(k * n, 99);
+        var q = Quantize(weights, k, n, bits, blockSize, symmetric);
+
+        Assert.All(q.Scales, s => Assert.True(float.IsFinite(s) && s != 0, $"scale {s}"));
+        AssertWithinStep(weights, q, k, n, bits, blockSize, symmetric, "subnormal");
+    }
+
+    [Fact]
+    public void Symmetric_scale_comes_from_the_first_weight_of_largest_magnitude_with_its_sign()
+    {
+        var weights = new float[16];
+        weights[1] = -1f;
+        weights[2] = 1f;
+        weights[3] = 0.5f;
+        weights[4] = -0.3f;
+
+        var q = Quantize(weights, 16, 1, 4, 16, symmetric: true);
+
+        Assert.Equal(0.125f, q.Scales[0]);
+        int[] levels = Nibbles(q.Packed);
+        Assert.Equal(8, levels[0]);
+        Assert.Equal(0, levels[1]);
+        Assert.Equal(15, levels[2]);
+        Assert.Equal(12, levels[3]);
+        Assert.Equal(6, levels[4]);
+
+        weights[1] = 1f;
+        weights[2] = -1f;
+        q = Quantize(weights, 16, 1, 4, 16, symmetric: true);
+        Assert.Equal(-0.125f, q.Scales[0]);
+        Assert.Equal(0, Nibbles(q.Packed)[1]);
+        Assert.Equal(15, Nibbles(q.Packed)[2]);
+    }
+
+    [Fact]
+    public void Asymmetric_parameters_span_the_range_including_zero()
+    {
+        float low = -0.3f, high = 0.9f;
+        var weights = new float[32];
+        weights[0] = low;
+        weights[1] = high;
+        weights[2] = 0.45f;
+        for (int i = 16; i < 32; i++)
+            weights[i] = 0.25f + i * 0.01f;
+
+        var q = Quantize(weights, 32, 1, 4, 16, symmetric: false);
+
+        Assert.Equal((high - low) / 15f, q.Scales[0]);
+        Assert.Equal(4, q.ZeroPoints[0] & 0xF);
+        Assert.Equal(weights[31] / 15f, q.Scales[1]);
+        Assert.Equal(0, q.ZeroPoints[0] >> 4);
+        int[] levels = Nibbles(q.Packed);
+        Assert.Equal(0, levels[0]);
+        Assert.Equal(15, levels[1]);
+        Assert.Equal(4 + (int)MathF.Round(0.45f * (1f / q.Scales[0]), MidpointRounding.ToEven), levels[2]);
+        Assert.Equal(4, levels[3]);
+        Assert.Equal(15, levels[31]);
+    }
+
+    [Fact]
+    public void The_zero_point_rounds_half_away_from_zero_as_onnx_runtime_does()
+    {
+        var weights = new float[16];
+        weights[0] = -1.25f;
+        weights[1] = 6.25f;
+
+        var q = Quantize(weights, 16, 1, 4, 16, symmetric: false);
+
+        Assert.Equal(0.5f, q.Scales[0]);
+        Assert.Equal(3, q.ZeroPoints[0]);
+    }
+
+    [Fact]
+    public void Padding_in_the_last_block_holds_the_zero_point()
+    {
+        int k = 19, n = 3;
+        float[] weights = KernelTestData.Uniform(k * n, 5);
+
+        var q4 = Quantize(weights, k, n, 4, 16, symmetric: false);
+        for (int column = 0; column < n; column++)
+        {
+            int zeroPoint = q4.ZeroPoints[column] >> 4;
+            int[] levels = Nibbles(q4.Packed.AsSpan((column * 2 + 1) * 8, 8).ToArray());
+            Assert.All(levels[3..], level => Assert.Equal(zeroPoint, level));
+        }
+
+        var q8 = Quantize(weights, k, n, 8, 16, symmetric: true);
+        for (int column = 0; column < n; column++)
+            Assert.All(q8.Packed.AsSpan((column * 2 + 1) * 16 + 3, 13).ToArray(), level => Assert.Equal(128, level));
+    }
+
+    [Fact]
+    public void Four_bit_zero_points_pack_two_blocks_per_byte_in_a_row_per_column()
+    {
+        int k = 48, n = 2;
+        var weights = new float[k * n];
+        for (int block = 0; block < 3; block++)
+        {
+            for (int column = 0; column < n; column++)
+            {
+                weights[(block * 16) * n + column] = -(1 + block + 3 * column);
+                weights[(block * 16 + 1) * n + column] = 15 - (1 + block + 3 * column);
+            }
+        }
+
+        var q = Quantize(weights, k, n, 4, 16, symmetric: false);
+
+        Assert.Equal(4, q.ZeroPoints.Length);
+        Assert.Equal([0x21, 0x03, 0x54, 0x06], q.ZeroPoints);
+        Assert.All(q.Scales, s => Assert.Equal(1f, s));
+    }
+
+    [Fact]
+    public void All_zero_blocks_have_zero_scale_and_levels_at_the_zero_point()
+    {
+        var weights = new float[64 * 3];
+        weights[0] = 1f;
+
+        var symmetric = Quantize(weights, 64, 3, 4, 32, symmetric: true);
+        Assert.Equal([-0.125f, 0f, 0f, 0f, 0f, 0f], symmetric.Scales);
+        Assert.All(symmetric.Packed.Skip(16), level => Assert.Equal(0x88, level));
+        Assert.Equal(weights, Dequantize(symmetric, 64, 3, 4, 32));
+
+        var asymmetric = Quantize(weights, 64, 3, 8, 32, symmetric: false);
+        Assert.Equal([0, 0, 0, 0, 0, 0], asymmetric.ZeroPoints);
+        Assert.Equal([1f / 255f, 0f, 0f, 0f, 0f, 0f], asymmetric.Scales);
+        Assert.All(asymmetric.Packed.Skip(1), level => Assert.Equal(0, level));
+        Assert.Equal(255, asymmetric.Packed[0]);
+    }
+
+    [Fact]
+    public void Vector_and_scalar_paths_are_bit_identical()
+    {
+        int seed = 1000;
+        foreach (var (bits, blockSize, symmetric) in Formats().Select(row => ((int)row[0], (int)row[1], (bool)row[2])))
+        {
+            foreach (var (k, n) in Shapes(blockSize).Append((blockSize + 3, 100)))
+            {
+                foreach (string kind in KernelTestData.Kinds)
+                {
+                    float[] weights = KernelTestData.Make(kind, k * n, seed++);
+                    var scalar = Quantize(weights, k, n, bits, blockSize, symmetric, path: KernelPath.Scalar);
+                    foreach (var path in new[] { KernelPath.Vector128, KernelPath.Vector256, KernelPath.Auto })
+                    {
+                        var vector = Quantize(weights, k, n, bits, blockSize, symmetric, path: path);
+                        string label = $"{path} {kind} [{k}, {n}] bits {bits} block {blockSize} symmetric {symmetric}";
+                        AssertSame(scalar, vector, label);
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(4, 32, false)]
+    [InlineData(4, 16, true)]
+    [InlineData(8, 128, true)]
+    [InlineData(8, 64, false)]
+    public void Parallel_and_single_threaded_runs_are_bit_identical(int bits, int blockSize, bool symmetric)
+    {
+        int k = 1000, n = 1061;
+        float[] weights = KernelTestData.Gaussian(k * n, bits * blockSize);
+
+        var single = Quantize(weights, k, n, bits, blockSize, symmetric, maxDegreeOfParallelism: 1);
+        AssertSame(single, Quantize(weights, k, n, bits, blockSize, symmetric), "default parallelism");
+        AssertSame(single, Quantize(weights, k, n, bits, blockSize, symmetric, maxDegreeOfParallelism: 3), "3 threads");
+        AssertSame(single, Quantize(weights, k, n, bits, blockSize, symmetric, path: KernelPath.Scalar), "scalar, parallel");
+        AssertWithinStep(weights, single, k, n, bits, blockSize, symmetric, "large");
+    }
+
+    [Theory]
+    [InlineData(float.NaN, 0)]
+    [InlineData(float.PositiveInfinity, 37)]
+    [InlineData(float.NegativeInfinity, 1 * 33 + 5)]
+    [InlineData(float.NaN, 100 * 33 - 1)]
+    public void Non_finite_weights_are_reported_at_their_index(float bad, int index)
+    {
+        foreach (bool symmetric in new[] { true, false })
+        {
+            foreach (var path in new[] { KernelPath.Scalar, KernelPath.Auto })
+            {
+                float[] weights = KernelTestData.Uniform(100 * 33, 3);
+                weights[index] = bad;
+
+                var ex = Assert.Throws<NonFiniteWeightException>(() => Quantize(weights, 100, 33, 4, 32, symmetric, path: path));
+
+                Assert.Equal(index, ex.Index);
+                Assert.Equal(bad, ex.Value);
+                Assert.Contains(index.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_lowest_non_finite_index_is_reported_when_blocks_run_in_parallel()
+    {
+        int k = 1024, n = 1024;
+        float[] weights = KernelTestData.Uniform(k * n, 8);
+        weights[900 * n + 3] = float.NaN;
+        weights[700 * n + 1000] = float.NegativeInfinity;
+        weights[700 * n + 1001] = float.NaN;
+
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            var ex = Assert.Throws<NonFiniteWeightException>(() => Quantize(weights, k, n, 4, 32, symmetric: false));
+            Assert.Equal(700L * n + 1000, ex.Index);
+            Assert.Equal(float.NegativeInfinity, ex.Value);
+        }
+    }
+
+    [Fact]
+    public void Size_helpers_follow_the_matmulnbits_shapes()
+    {
+        Assert.Equal(4, BlockwiseQuantizer.BlockCount(100, 32));
+        Assert.Equal(3, BlockwiseQuantizer.BlockCount(96, 32));
+        Assert.Equal(7L * 4 * 16, BlockwiseQuantizer.PackedByteCount(100, 7, 4, 32));
+        Assert.Equal(7L * 4 * 32, BlockwiseQuantizer.PackedByteCount(100, 7, 8, 32));
+        Assert.Equal(7L * 2, BlockwiseQuantizer.ZeroPointByteCount(100, 7, 4, 32));
+        Assert.Equal(7L * 2, BlockwiseQuantizer.ZeroPointByteCount(96, 7, 4, 32));
+        Assert.Equal(7L * 4, BlockwiseQuantizer.ZeroPointByteCount(100, 7, 8, 32));
+    }
+
+    [Fact]
+    public void Invalid_arguments_are_rejected()
+    {
+        float[] weights = new float[64 * 2];
+        var packed = new byte[64];
+        var scales = new float[4];
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.PackedByteCount(64, 2, 3, 32));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.PackedByteCount(64, 2, 4, 48));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.PackedByteCount(64, 2, 4, 512));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.PackedByteCount(0, 2, 4, 32));
+        BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, true, packed, scales, []);
+        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, true, packed, scales, new byte[2]));
+        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, false, packed, scales, []));
+        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, true, new byte[63], scales, []));
+        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 63, 2, 4, 32, true, packed, scales, []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, true, packed, scales, [], 0));
+    }
+
+    internal static void AssertWithinStep(float[] weights, Quantized q, int k, int n, int bits, int blockSize, bool symmetric, string label)
+    {
+        float[] restored = Dequantize(q, k, n, bits, blockSize);
+        int kBlocks = BlockwiseQuantizer.BlockCount(k, blockSize);
+        float middle = 1 << (bits - 1);
+        for (int row = 0; row < k; row++)
+        {
+            for (int column = 0; column < n; column++)
+            {
+                float w = weights[row * n + column];
+                float scale = q.Scales[column * kBlocks + row / blockSize];
+                double allowed = KernelTestData.HalfStep(w, scale);
+                if (symmetric && Math.Abs(w) > (middle - 0.5) * Math.Abs(scale))
+                    allowed *= 2;
+                float actual = restored[row * n + column];
+                if (!float.IsFinite(actual) || Math.Abs((double)actual - w) > allowed)
+                    Assert.Fail($"{label}: w[{row}, {column}] = {w:R} came back as {actual:R} (scale {scale:R}, allowed error {allowed:R})");
+            }
+        }
+    }
+
+    private static void AssertSame(Quantized expected, Quantized actual, string label)
+    {
+        Assert.True(expected.Packed.AsSpan().SequenceEqual(actual.Packed), $"{label}: packed levels differ");
+        Assert.True(expected.ZeroPoints.AsSpan().SequenceEqual(actual.ZeroPoints), $"{label}: zero points differ");
+        Assert.True(
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected.Scales.AsSpan()).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(actual.Scales.AsSpan())),
+            $"{label}: scales differ");
+    }
+
+    private static int[] Nibbles(byte[] bytes) => bytes.SelectMany(b => new[] { b & 0xF, b >> 4 }).ToArray();
+}
