@@ -43,6 +43,63 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
         Assert.Contains("\"kind\": \"embedding\"", contract);
     }
 
+    [Fact]
+    public void Precision_int4_builds_a_smaller_variant_that_the_generated_wrapper_runs()
+    {
+        using var project = new TestProject(sdk);
+        project.WriteProject($"""<SlmModel Include="{MiniLm.ModelPath}" Name="MiniLm" Precision="int4" QuantizeExclude="*pooler*" />""");
+        project.WriteProgram("""
+            using System.Globalization;
+            using App.Models;
+            using SlmOps.Runtime;
+
+            using var model = MiniLm.Load();
+            var output = model.Run(
+                SlmTensor<long>.Create(new long[] { 101, 7592, 2088, 102 }, 1, 4),
+                SlmTensor<long>.Create(new long[] { 1, 1, 1, 1 }, 1, 4),
+                SlmTensor<long>.Zeros(1, 4));
+            Console.WriteLine("values=" + string.Join(";", output.LastHiddenState.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            """);
+
+        project.Build().AssertSuccess();
+        CommandResult run = project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
+
+        float[] actual = run.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("values=", StringComparison.Ordinal))[7..]
+            .Split(';').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(Cosine(MeanPool(Direct()), MeanPool(actual)) > 0.95);
+
+        string variant = Path.Combine(project.OutputDirectory, "models", "MiniLm", "model.onnx");
+        Assert.True(new FileInfo(variant).Length < MiniLm.ModelLength * 0.7, "the int4 variant should be much smaller");
+        string manifest = File.ReadAllText(Path.Combine(project.OutputDirectory, "models", "MiniLm", "manifest.json"));
+        Assert.Contains("\"precision\": \"int4\"", manifest);
+        Assert.Contains("\"quantization\"", manifest);
+    }
+
+    [Fact]
+    public void An_unknown_precision_fails_the_build_with_SLM3001_and_leaves_no_variant()
+    {
+        using var project = new TestProject(sdk);
+        project.WriteProject($"""<SlmModel Include="{MiniLm.ModelPath}" Name="MiniLm" Precision="int3" />""");
+        project.WriteProgram("Console.WriteLine();");
+
+        CommandResult build = project.Build();
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains("SLM3001", build.Output);
+        Assert.Contains("int3", build.Output);
+        string slm = Path.Combine(project.Path("obj"), "Debug", "net10.0", "slm", "MiniLm");
+        Assert.Empty(Directory.Exists(slm) ? Directory.GetFiles(slm, "model.onnx*", SearchOption.AllDirectories) : []);
+    }
+
+    private static float[] MeanPool(float[] hidden)
+    {
+        var pooled = new float[384];
+        for (int i = 0; i < hidden.Length; i++) pooled[i % 384] += hidden[i] / (hidden.Length / 384);
+        return pooled;
+    }
+
+    private static double Cosine(float[] a, float[] b) =>
+        a.Zip(b).Sum(p => (double)p.First * p.Second) / Math.Sqrt(a.Sum(v => (double)v * v) * b.Sum(v => (double)v * v));
+
     private static float[] Direct()
     {
         using var session = new InferenceSession(MiniLm.ModelPath);

@@ -52,7 +52,20 @@ internal unsafe interface ILanes<TVector>
 
     static abstract TVector Add(TVector left, TVector right);
 
+    static abstract TVector Subtract(TVector left, TVector right);
+
     static abstract TVector Multiply(TVector left, TVector right);
+
+    static abstract TVector Divide(TVector left, TVector right);
+
+    /// <summary>
+    /// The larger of each pair. Which operand comes back for two zeros of either sign or a NaN is the hardware's
+    /// choice, so callers turn -0 into +0 (by adding +0) and detect NaN with <see cref="MarkNonFinite"/>.
+    /// </summary>
+    static abstract TVector Max(TVector left, TVector right);
+
+    /// <summary>The smaller of each pair, with the caveats of <see cref="Max"/>.</summary>
+    static abstract TVector Min(TVector left, TVector right);
 
     static abstract TVector Abs(TVector value);
 
@@ -61,6 +74,8 @@ internal unsafe interface ILanes<TVector>
 
     /// <summary>Rounds to the nearest integer, halves to even.</summary>
     static abstract TVector Round(TVector value);
+
+    static abstract TVector Floor(TVector value);
 
     /// <summary>
     /// Clamps to [<paramref name="min"/>, <paramref name="max"/>]. Defined for finite values other than negative
@@ -76,6 +91,9 @@ internal unsafe interface ILanes<TVector>
 
     /// <summary>Stores the integral lanes of <paramref name="value"/> (in [-128, 255]) as bytes, two's complement for negatives.</summary>
     static abstract void StoreBytes(byte* destination, TVector value);
+
+    /// <summary><see cref="StoreBytes(byte*, TVector)"/> for four vectors, one after the other: 4 * <see cref="Count"/> bytes.</summary>
+    static abstract void StoreBytes(byte* destination, TVector first, TVector second, TVector third, TVector fourth);
 }
 
 /// <summary>Eight floats at a time.</summary>
@@ -96,7 +114,19 @@ internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
     public static Vector256<float> Add(Vector256<float> left, Vector256<float> right) => left + right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> left, Vector256<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Multiply(Vector256<float> left, Vector256<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Divide(Vector256<float> left, Vector256<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => Vector256.MaxNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Min(Vector256<float> left, Vector256<float> right) => Vector256.MinNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Abs(Vector256<float> value) => Vector256.Abs(value);
@@ -107,6 +137,9 @@ internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Floor(Vector256<float> value) => Vector256.Floor(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Clamp(Vector256<float> value, Vector256<float> min, Vector256<float> max) => Vector256.ClampNative(value, min, max);
@@ -123,6 +156,14 @@ internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
         Vector256<int> integers = Vector256.ConvertToInt32Native(value);
         Vector128<short> shorts = Vector128.Narrow(integers.GetLower(), integers.GetUpper());
         Unsafe.WriteUnaligned(destination, Vector128.Narrow(shorts, shorts).AsUInt64().ToScalar());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(byte* destination, Vector256<float> first, Vector256<float> second, Vector256<float> third, Vector256<float> fourth)
+    {
+        Vector256<short> low = Vector256.Narrow(Vector256.ConvertToInt32Native(first), Vector256.ConvertToInt32Native(second));
+        Vector256<short> high = Vector256.Narrow(Vector256.ConvertToInt32Native(third), Vector256.ConvertToInt32Native(fourth));
+        Vector256.Narrow(low, high).Store((sbyte*)destination);
     }
 }
 
@@ -144,7 +185,19 @@ internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
     public static Vector128<float> Add(Vector128<float> left, Vector128<float> right) => left + right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> left, Vector128<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Multiply(Vector128<float> left, Vector128<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Divide(Vector128<float> left, Vector128<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> left, Vector128<float> right) => Vector128.MaxNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Min(Vector128<float> left, Vector128<float> right) => Vector128.MinNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Abs(Vector128<float> value) => Vector128.Abs(value);
@@ -155,6 +208,9 @@ internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Floor(Vector128<float> value) => Vector128.Floor(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Clamp(Vector128<float> value, Vector128<float> min, Vector128<float> max) => Vector128.ClampNative(value, min, max);
@@ -172,6 +228,14 @@ internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
         Vector128<short> shorts = Vector128.Narrow(integers, integers);
         Unsafe.WriteUnaligned(destination, Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(byte* destination, Vector128<float> first, Vector128<float> second, Vector128<float> third, Vector128<float> fourth)
+    {
+        Vector128<short> low = Vector128.Narrow(Vector128.ConvertToInt32Native(first), Vector128.ConvertToInt32Native(second));
+        Vector128<short> high = Vector128.Narrow(Vector128.ConvertToInt32Native(third), Vector128.ConvertToInt32Native(fourth));
+        Vector128.Narrow(low, high).Store((sbyte*)destination);
+    }
 }
 
 /// <summary>One float at a time: the reference implementation.</summary>
@@ -187,13 +251,23 @@ internal readonly unsafe struct ScalarLanes : ILanes<float>
 
     public static float Add(float left, float right) => left + right;
 
+    public static float Subtract(float left, float right) => left - right;
+
     public static float Multiply(float left, float right) => left * right;
+
+    public static float Divide(float left, float right) => left / right;
+
+    public static float Max(float left, float right) => left > right ? left : right;
+
+    public static float Min(float left, float right) => left < right ? left : right;
 
     public static float Abs(float value) => MathF.Abs(value);
 
     public static float IfGreater(float left, float right, float whenGreater, float otherwise) => left > right ? whenGreater : otherwise;
 
     public static float Round(float value) => MathF.Round(value, MidpointRounding.ToEven);
+
+    public static float Floor(float value) => MathF.Floor(value);
 
     public static float Clamp(float value, float min, float max) => MathF.Min(MathF.Max(value, min), max);
 
@@ -203,4 +277,12 @@ internal readonly unsafe struct ScalarLanes : ILanes<float>
     public static bool AnyMarked(float marks) => BitConverter.SingleToInt32Bits(marks) != 0;
 
     public static void StoreBytes(byte* destination, float value) => *destination = (byte)(int)value;
+
+    public static void StoreBytes(byte* destination, float first, float second, float third, float fourth)
+    {
+        destination[0] = (byte)(int)first;
+        destination[1] = (byte)(int)second;
+        destination[2] = (byte)(int)third;
+        destination[3] = (byte)(int)fourth;
+    }
 }
