@@ -38,6 +38,18 @@ public sealed class PayloadReader : IDisposable
         }
     }
 
+    /// <summary>Where the payload of <paramref name="tensor"/> is in a file (external data or deferred), or null when it is in memory.</summary>
+    public (string Path, long Offset)? FileRange(TensorProto tensor)
+    {
+        var data = _model.GetTensorData(tensor);
+        return data.Storage switch
+        {
+            TensorStorage.External => (Path.Combine(_model.DirectoryPath, data.External!.Location), data.External.Offset),
+            TensorStorage.Deferred => (data.FilePath!, data.Range.Offset),
+            _ => null,
+        };
+    }
+
     private PayloadView Map(string path, long offset, long length)
     {
         if (length == 0) return PayloadView.FromMemory(ReadOnlyMemory<byte>.Empty);

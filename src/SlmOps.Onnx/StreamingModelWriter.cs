@@ -68,7 +68,9 @@ public sealed class PayloadGroup
     /// <paramref name="header"/> (typically a clone of the source without payload).
     /// </summary>
     public static PayloadGroup Copy(PayloadReader reader, TensorProto source, TensorProto header, long length) =>
-        new([header], [length], () => new ViewPayload(reader.Read(source)));
+        new([header], [length], () => reader.FileRange(source) is { } range
+            ? new FileRangePayload(range.Path, range.Offset, length)
+            : new ViewPayload(reader.Read(source)));
 }
 
 /// <summary>Computed payloads of one <see cref="PayloadGroup"/>; disposed once all are written.</summary>
@@ -77,6 +79,14 @@ public abstract class ProducedPayloads : IDisposable
     /// <summary>The payload of header <paramref name="index"/> of the group.</summary>
     public abstract ReadOnlySpan<byte> Get(int index);
 
+    /// <summary>Writes the payload of header <paramref name="index"/>; returns how many bytes it wrote.</summary>
+    public virtual long WriteTo(int index, Stream destination)
+    {
+        var payload = Get(index);
+        destination.Write(payload);
+        return payload.Length;
+    }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
 
@@ -84,6 +94,37 @@ public abstract class ProducedPayloads : IDisposable
 public sealed class ArrayPayloads(params byte[][] payloads) : ProducedPayloads
 {
     public override ReadOnlySpan<byte> Get(int index) => payloads[index];
+}
+
+/// <summary>
+/// One payload copied from a byte range of a file in 1 MiB reads, never held whole and never mapped (reading through
+/// the page cache is faster than faulting in a mapping for a straight copy, and keeps memory flat).
+/// </summary>
+public sealed class FileRangePayload(string path, long offset, long length) : ProducedPayloads
+{
+    public override ReadOnlySpan<byte> Get(int index) => throw new NotSupportedException("A file range payload is only streamed.");
+
+    public override long WriteTo(int index, Stream destination)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(length, 1 << 20));
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            long done = 0;
+            while (done < length)
+            {
+                int read = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - done)), offset + done);
+                if (read == 0) throw new EndOfStreamException($"'{path}' ended {length - done:N0} bytes before the tensor payload at offset {offset:N0} did.");
+                destination.Write(buffer, 0, read);
+                done += read;
+            }
+            return done;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }
 
 /// <summary>One payload read through a <see cref="PayloadView"/> (a mapped source tensor copied as is).</summary>
@@ -181,15 +222,17 @@ public static class StreamingModelWriter
     private static long WriteExternal(ModelProto model, Dictionary<TensorProto, (PayloadGroup Group, int Index)> slots, string tempData, string dataName, ModelWriteOptions options)
     {
         using var data = new FileStream(tempData, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-        ForEachPayload(model, slots, options.MaxDegreeOfParallelism, (header, payload) =>
+        ForEachPayload(model, slots, options.MaxDegreeOfParallelism, (header, produced, index, length) =>
         {
-            if (payload.Length < options.ExternalDataMinimumBytes)
+            if (length < options.ExternalDataMinimumBytes)
             {
-                header.RawData = ByteString.CopyFrom(payload);
+                var small = new MemoryStream();
+                CheckLength(header, length, produced.WriteTo(index, small));
+                header.RawData = ByteString.CopyFrom(small.GetBuffer(), 0, (int)small.Length);
                 return;
             }
 
-            if (payload.Length >= AlignThreshold && data.Position % Alignment != 0)
+            if (length >= AlignThreshold && data.Position % Alignment != 0)
             {
                 Span<byte> zeros = stackalloc byte[4096];
                 long pad = Alignment - data.Position % Alignment;
@@ -199,8 +242,8 @@ public static class StreamingModelWriter
             header.DataLocation = TensorProto.Types.DataLocation.External;
             header.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataName });
             header.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = data.Position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            header.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            data.Write(payload);
+            header.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            CheckLength(header, length, produced.WriteTo(index, data));
         });
         data.Flush(flushToDisk: false);
         return data.Length;
@@ -246,38 +289,45 @@ public static class StreamingModelWriter
 
         if (graph is null) return;
         var pending = new Queue<TensorProto>(initializers);
-        ForEachPayload(model, slots, options.MaxDegreeOfParallelism, (header, payload) =>
+        ForEachPayload(model, slots, options.MaxDegreeOfParallelism, (header, produced, index, length) =>
         {
-            while (pending.Peek() != header) WriteInitializer(file, pending.Dequeue(), ReadOnlySpan<byte>.Empty, withPayload: false);
+            while (pending.Peek() != header) WriteInitializer(file, pending.Dequeue(), null);
             pending.Dequeue();
-            WriteInitializer(file, header, payload, withPayload: true);
+            WriteInitializer(file, header, length);
+            CheckLength(header, length, produced.WriteTo(index, file));
         });
-        while (pending.Count > 0) WriteInitializer(file, pending.Dequeue(), ReadOnlySpan<byte>.Empty, withPayload: false);
+        while (pending.Count > 0) WriteInitializer(file, pending.Dequeue(), null);
         file.Flush(flushToDisk: false);
     }
 
     private static long RawDataFieldSize(long length) => 1 + CodedOutputStream.ComputeLengthSize(checked((int)length)) + length;
 
-    private static void WriteInitializer(FileStream file, TensorProto tensor, ReadOnlySpan<byte> payload, bool withPayload)
+    /// <summary>Writes an initializer entry: the tensor, then (when <paramref name="payloadLength"/> is set) the prefix of its raw_data; the caller writes the payload bytes.</summary>
+    private static void WriteInitializer(FileStream file, TensorProto tensor, long? payloadLength)
     {
         int headerSize = tensor.CalculateSize();
-        long size = headerSize + (withPayload ? RawDataFieldSize(payload.Length) : 0);
+        long size = headerSize + (payloadLength is long n ? RawDataFieldSize(n) : 0);
         using (var output = new CodedOutputStream(file, leaveOpen: true))
         {
             output.WriteTag(5, WireFormat.WireType.LengthDelimited);
             output.WriteLength(checked((int)size));
             tensor.WriteTo(output);
-            if (withPayload)
+            if (payloadLength is long length)
             {
                 output.WriteTag(9, WireFormat.WireType.LengthDelimited);
-                output.WriteLength(payload.Length);
+                output.WriteLength(checked((int)length));
             }
             output.Flush();
         }
-        if (withPayload) file.Write(payload);
     }
 
-    private delegate void PayloadSink(TensorProto header, ReadOnlySpan<byte> payload);
+    private static void CheckLength(TensorProto header, long announced, long written)
+    {
+        if (announced != written)
+            throw new InvalidOperationException($"Tensor '{header.Name}' was announced as {announced:N0} bytes but produced {written:N0}.");
+    }
+
+    private delegate void PayloadSink(TensorProto header, ProducedPayloads produced, int index, long length);
 
     /// <summary>
     /// Hands every grouped header of the main graph with its payload to <paramref name="sink"/>, in initializer order.
@@ -319,10 +369,7 @@ public static class StreamingModelWriter
                 var (group, index) = slots[header];
                 StartAhead();
                 var produced = started[group].GetAwaiter().GetResult();
-                var payload = produced.Get(index);
-                if (payload.Length != group.Lengths[index])
-                    throw new InvalidOperationException($"Tensor '{header.Name}' was announced as {group.Lengths[index]:N0} bytes but produced {payload.Length:N0}.");
-                sink(header, payload);
+                sink(header, produced, index, group.Lengths[index]);
                 if (--remaining[group] == 0)
                 {
                     started.Remove(group);

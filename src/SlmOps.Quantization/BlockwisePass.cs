@@ -18,7 +18,8 @@ internal static class BlockwisePass
         int blockSize = options.BlockSize;
         var done = new Dictionary<(string Weight, bool Transposed), (string Packed, string Scales, string? ZeroPoints)>();
 
-        foreach (var candidate in WeightCandidates.Find(context))
+        var candidates = WeightCandidates.Find(context);
+        foreach (var candidate in candidates)
         {
             var key = (candidate.Weight.Name, candidate.Transposed);
             if (!done.TryGetValue(key, out var names))
@@ -44,8 +45,8 @@ internal static class BlockwisePass
             if (options.AccuracyLevel is int level) replacement.Attribute.Add(WeightCandidates.Int("accuracy_level", level));
             while (replacement.Input[^1].Length == 0) replacement.Input.RemoveAt(replacement.Input.Count - 1);
             WeightCandidates.Replace(context.Graph, node, replacement);
-            context.RemoveIfUnused(candidate.Weight);
         }
+        context.RemoveUnused(candidates.Select(c => c.Weight));
         context.EnsureOpset("com.microsoft", 1);
     }
 
@@ -68,19 +69,19 @@ internal static class BlockwisePass
         var report = context.Report(candidate, format, lengths.Sum());
         context.Add(new PayloadGroup(headers, lengths, () =>
         {
-            var (values, sparsity) = WeightMatrix.Read(context, weight, k, n, candidate.Transposed);
+            using var values = WeightMatrix.Read(context, weight, k, n, candidate.Transposed);
             var q = new byte[packedBytes];
             var s = new float[n * blocks];
             var z = new byte[zeroPointBytes];
             try
             {
-                BlockwiseQuantizer.Quantize(values, k, n, bits, blockSize, options.Symmetric, q, s, z);
+                BlockwiseQuantizer.Quantize(values.Values, k, n, bits, blockSize, options.Symmetric, q, s, z);
             }
             catch (NonFiniteWeightException ex)
             {
                 throw context.NonFinite(weight, ex);
             }
-            report.Sparsity = sparsity;
+            report.Sparsity = values.Sparsity;
             return zeroPoints is null ? new ArrayPayloads(q, QuantizationContext.Bytes(s)) : new ArrayPayloads(q, QuantizationContext.Bytes(s), z);
         }));
         return (packed.Name, scales.Name, zeroPoints?.Name);

@@ -29,7 +29,8 @@ internal static class DynamicInt8Pass
         var activations = new Dictionary<string, (string Quantized, string Scale, string ZeroPoint, string? Dequantized)>(StringComparer.Ordinal);
         var weights = new Dictionary<(string, bool), (string Values, string Scales, string ZeroPoints)>();
 
-        foreach (var candidate in WeightCandidates.Find(context))
+        var candidates = WeightCandidates.Find(context);
+        foreach (var candidate in candidates)
         {
             var node = candidate.Node;
             string a = node.Input[0];
@@ -80,8 +81,8 @@ internal static class DynamicInt8Pass
 
             if (candidate.Bias is not null) nodes.Add(Node("Add", context.UniqueName(label + "_bias_Add"), [matMulOutput, candidate.Bias.Name], [output]));
             WeightCandidates.Replace(context.Graph, node, [.. nodes]);
-            context.RemoveIfUnused(candidate.Weight);
         }
+        context.RemoveUnused(candidates.Select(c => c.Weight));
     }
 
     private static (string Values, string Scales, string ZeroPoints) AddWeight(QuantizationContext context, WeightCandidate candidate, Int8Scheme scheme, bool signed)
@@ -96,19 +97,19 @@ internal static class DynamicInt8Pass
         var report = context.Report(candidate, $"int8 dynamic {context.Options.Int8Format} per-channel {scheme}", lengths.Sum());
         context.Add(new PayloadGroup([values, scales, zeroPoints], lengths, () =>
         {
-            var (matrix, sparsity) = WeightMatrix.Read(context, weight, k, n, candidate.Transposed);
+            using var matrix = WeightMatrix.Read(context, weight, k, n, candidate.Transposed);
             var q = new byte[(long)k * n];
             var s = new float[n];
             var z = new byte[n];
             try
             {
-                ChannelQuantizer.Quantize(matrix, k, n, 1, scheme, q, s, z);
+                ChannelQuantizer.Quantize(matrix.Values, k, n, 1, scheme, q, s, z);
             }
             catch (NonFiniteWeightException ex)
             {
                 throw context.NonFinite(weight, ex);
             }
-            report.Sparsity = sparsity;
+            report.Sparsity = matrix.Sparsity;
             return new ArrayPayloads(q, QuantizationContext.Bytes(s), z);
         }));
         return (values.Name, scales.Name, zeroPoints.Name);

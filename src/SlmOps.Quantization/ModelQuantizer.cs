@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Fp16;
@@ -166,25 +167,26 @@ public static class ModelQuantizer
             }
             context.Groups.Add(new PayloadGroup([header], [elements * 2], () =>
             {
-                float[] values;
-                if (isPruned)
-                {
-                    (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
-                }
-                else
-                {
-                    values = context.ReadFloats(header);
-                }
-                var half = new Half[values.Length];
+                var half = new byte[elements * 2];
                 try
                 {
-                    HalfConverter.Convert(values, half);
+                    if (isPruned)
+                    {
+                        float[] values;
+                        (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
+                        HalfConverter.Convert(values, MemoryMarshal.Cast<byte, Half>(half.AsSpan()));
+                    }
+                    else
+                    {
+                        using var view = context.ReadPayload(header);
+                        HalfConverter.Convert(MemoryMarshal.Cast<byte, float>(view.Bytes), MemoryMarshal.Cast<byte, Half>(half.AsSpan()));
+                    }
                 }
                 catch (NonFiniteWeightException ex)
                 {
                     throw context.NonFinite(header, ex);
                 }
-                return new ArrayPayloads(QuantizationContext.Bytes(half));
+                return new ArrayPayloads(half);
             }));
         }
         context.Info($"fp16: {result.ConvertedInitializers.Count} initializers and {result.NodesConverted} nodes converted, {result.NodesKeptFloat32} nodes kept in float32, {result.CastsInserted} Cast nodes inserted, {result.ConstantsClamped} constant values clamped to the float16 range.");

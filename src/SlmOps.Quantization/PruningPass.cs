@@ -33,7 +33,8 @@ internal static class PruningPass
     /// <summary>The pruned weights in the tensor's stored layout.</summary>
     public static (float[] Values, double? Sparsity) Read(QuantizationContext context, WeightCandidate candidate)
     {
-        var (values, sparsity) = WeightMatrix.Read(context, candidate.Weight, candidate.K, candidate.N, candidate.Transposed);
-        return (candidate.Transposed ? WeightMatrix.Transpose(values, (int)candidate.K, (int)candidate.N) : values, sparsity);
+        using var weights = WeightMatrix.Read(context, candidate.Weight, candidate.K, candidate.N, candidate.Transposed);
+        var values = weights.Array;
+        return (candidate.Transposed ? WeightMatrix.Transpose(values, (int)candidate.K, (int)candidate.N) : values, weights.Sparsity);
     }
 }

@@ -34,7 +34,12 @@ internal sealed class QuantizationContext : IDisposable
             foreach (var tensor in graph.Initializer) _names.Add(tensor.Name);
         }
         Selection = new NameSelection(options.Include, options.Exclude);
+        _initializers = Output.Graph.Initializer.GroupBy(t => t.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+        _graphInputs = Output.Graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
     }
+
+    private readonly Dictionary<string, TensorProto> _initializers;
+    private readonly HashSet<string> _graphInputs;
 
     public OnnxModel Source { get; }
 
@@ -81,27 +86,28 @@ internal sealed class QuantizationContext : IDisposable
         return name;
     }
 
-    public TensorProto? FindInitializer(string name) => Graph.Initializer.FirstOrDefault(t => t.Name == name);
+    /// <summary>The main-graph initializer named <paramref name="name"/> (as the model had it before the pass).</summary>
+    public TensorProto? FindInitializer(string name) => _initializers.GetValueOrDefault(name);
 
     /// <summary>True when a main-graph initializer is also declared as a graph input (then it can be overridden at run time).</summary>
-    public bool IsGraphInput(string name) => Graph.Input.Any(i => i.Name == name);
+    public bool IsGraphInput(string name) => _graphInputs.Contains(name);
 
     /// <summary>The payload of an output initializer, from wherever the source keeps it.</summary>
     public PayloadView ReadPayload(TensorProto outputInitializer) =>
         Reader.Read(_sourceOf.TryGetValue(outputInitializer, out var source) ? source : outputInitializer);
 
-    /// <summary>The float weights of an initializer as a new array (the caller may change it), checked for NaN and infinity.</summary>
-    public float[] ReadFloats(TensorProto initializer)
+    /// <summary>The float weights of an initializer, mapped from the source (no copy); dispose when done.</summary>
+    public FloatPayload OpenFloats(TensorProto initializer)
     {
-        using var view = ReadPayload(initializer);
-        var values = MemoryMarshal.Cast<byte, float>(view.Bytes).ToArray();
+        var view = ReadPayload(initializer);
         long expected = TensorData.Of(initializer).ElementCount ?? -1;
-        if (values.Length != expected)
+        if (view.Bytes.Length != expected * 4)
         {
+            view.Dispose();
             throw new OnnxModelException(OnnxErrorCodes.TruncatedOrCorrupt, Source.FilePath,
-                $"Initializer '{initializer.Name}' has {values.Length:N0} float values but its shape needs {expected:N0}; the model is corrupt. Export it again.");
+                $"Initializer '{initializer.Name}' has {view.Bytes.Length:N0} payload bytes but its shape needs {expected * 4:N0}; the model is corrupt. Export it again.");
         }
-        return values;
+        return new FloatPayload(view);
     }
 
     /// <summary>Adds a new initializer produced by <paramref name="group"/> (its headers are added to the graph in order).</summary>
@@ -119,19 +125,18 @@ internal sealed class QuantizationContext : IDisposable
         return header;
     }
 
-    /// <summary>Removes an initializer that nothing reads any more (in any graph, or as an output).</summary>
-    public void RemoveIfUnused(TensorProto initializer)
+    /// <summary>Removes those of <paramref name="initializers"/> that nothing reads any more (in any graph, or as an output).</summary>
+    public void RemoveUnused(IEnumerable<TensorProto> initializers)
     {
-        string name = initializer.Name;
-        bool used = ModelWalker.EnumerateGraphs(Graph).SelectMany(g => g.Node).Any(n => n.Input.Contains(name))
-            || Graph.Output.Any(o => o.Name == name);
-        if (used) return;
-        Graph.Initializer.Remove(initializer);
-        var input = Graph.Input.FirstOrDefault(i => i.Name == name);
-        if (input is not null) Graph.Input.Remove(input);
-        var info = Graph.ValueInfo.FirstOrDefault(i => i.Name == name);
-        if (info is not null) Graph.ValueInfo.Remove(info);
-        Groups.RemoveAll(g => g.Headers.Contains(initializer));
+        var used = ModelWalker.EnumerateGraphs(Graph).SelectMany(g => g.Node).SelectMany(n => n.Input)
+            .Concat(Graph.Output.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
+        var unused = initializers.Where(t => !used.Contains(t.Name)).ToHashSet(ReferenceEqualityComparer.Instance);
+        if (unused.Count == 0) return;
+        var names = unused.Cast<TensorProto>().Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var t in Graph.Initializer.Where(unused.Contains).ToList()) Graph.Initializer.Remove(t);
+        foreach (var i in Graph.Input.Where(i => names.Contains(i.Name)).ToList()) Graph.Input.Remove(i);
+        foreach (var i in Graph.ValueInfo.Where(i => names.Contains(i.Name)).ToList()) Graph.ValueInfo.Remove(i);
+        Groups.RemoveAll(g => g.Headers.Any(unused.Contains));
     }
 
     /// <summary>Adds the opset import for <paramref name="domain"/> unless the model has one.</summary>
@@ -177,3 +182,11 @@ internal sealed class QuantizationContext : IDisposable
 /// <param name="BytesAfter">Output payload bytes (quantized values plus scales and zero points).</param>
 /// <param name="Sparsity">Fraction of zeros after pruning; null without pruning.</param>
 public sealed record QuantizedTensor(string Name, string Node, string Format, IReadOnlyList<long> Shape, long BytesBefore, long BytesAfter, double? Sparsity);
+
+/// <summary>A mapped float32 payload.</summary>
+internal sealed class FloatPayload(PayloadView view) : IDisposable
+{
+    public ReadOnlySpan<float> Values => MemoryMarshal.Cast<byte, float>(view.Bytes);
+
+    public void Dispose() => view.Dispose();
+}

@@ -6,14 +6,22 @@ namespace SlmOps.Quantization;
 /// <summary>Reads a candidate's weight as a [K, N] row-major float matrix, pruned when asked.</summary>
 internal static class WeightMatrix
 {
-    /// <summary>The weights and, with pruning, the sparsity reached. Runs on a writer thread.</summary>
-    public static (float[] Values, double? Sparsity) Read(QuantizationContext context, TensorProto weight, long k, long n, bool transposed)
+    /// <summary>
+    /// The weights as [K, N] and, with pruning, the sparsity reached. Mapped straight from the source when nothing
+    /// changes them; copied when they must be transposed or pruned. Runs on a writer thread; dispose when done.
+    /// </summary>
+    public static WeightValues Read(QuantizationContext context, TensorProto weight, long k, long n, bool transposed)
     {
-        var values = context.ReadFloats(weight);
-        if (transposed) values = Transpose(values, (int)n, (int)k);
-        if (context.Options.Pruning is null) return (values, null);
+        var payload = context.OpenFloats(weight);
+        if (!transposed && context.Options.Pruning is null) return new WeightValues(payload, null, null);
+        float[] values;
+        using (payload)
+        {
+            values = transposed ? Transpose(payload.Values, (int)n, (int)k) : payload.Values.ToArray();
+        }
+        if (context.Options.Pruning is null) return new WeightValues(null, values, null);
         CheckFinite(context, weight, values); // the kernels check too, but pruning must not rank NaN first
-        return (values, Prune(context, weight, values, k, n));
+        return new WeightValues(null, values, Prune(context, weight, values, k, n));
     }
 
     private static void CheckFinite(QuantizationContext context, TensorProto weight, float[] values)
@@ -43,7 +51,7 @@ internal static class WeightMatrix
     }
 
     /// <summary>[rows, cols] → [cols, rows].</summary>
-    public static float[] Transpose(float[] source, int rows, int cols)
+    public static float[] Transpose(ReadOnlySpan<float> source, int rows, int cols)
     {
         var result = new float[source.Length];
         for (int r = 0; r < rows; r++)
@@ -52,4 +60,17 @@ internal static class WeightMatrix
         }
         return result;
     }
+}
+
+/// <summary>Weights ready for a kernel: a mapped payload or an array; <see cref="Sparsity"/> is set when pruned.</summary>
+internal sealed class WeightValues(FloatPayload? mapped, float[]? array, double? sparsity) : IDisposable
+{
+    public ReadOnlySpan<float> Values => mapped is null ? array : mapped.Values;
+
+    /// <summary>The values as an array (pruning paths only, where they were copied).</summary>
+    public float[] Array => array ?? throw new InvalidOperationException("The weights are mapped, not copied.");
+
+    public double? Sparsity => sparsity;
+
+    public void Dispose() => mapped?.Dispose();
 }
