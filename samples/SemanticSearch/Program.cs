@@ -1,5 +1,6 @@
-// Semantic search with all-MiniLM-L6-v2, entirely local: SlmOps.Sdk prepared the model at build time and generated
-// the typed SemanticSearch.Models.MiniLm wrapper from it; this program only tokenizes, runs and compares.
+// Semantic search with all-MiniLM-L6-v2, entirely local: SlmOps.Sdk quantized the model to int4 at build time and
+// generated the typed SemanticSearch.Models.MiniLm wrapper from it; this program only tokenizes, runs and compares.
+using System.Text.Json;
 using Microsoft.ML.Tokenizers;
 using SemanticSearch.Models;
 using SlmOps.Runtime;
@@ -27,6 +28,13 @@ var tokenizer = BertTokenizer.Create(
     new BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
 
 using MiniLm model = MiniLm.Load();
+using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "models", "MiniLm", "manifest.json"))))
+{
+    var root = manifest.RootElement;
+    long source = root.GetProperty("source").GetProperty("size").GetInt64();
+    long variant = root.GetProperty("files").EnumerateArray().Sum(f => f.GetProperty("size").GetInt64());
+    Console.WriteLine($"Model: {root.GetProperty("precision").GetString()} for {root.GetProperty("target").GetString()}, {variant / 1e6:F1} MB (fp32 source {source / 1e6:F1} MB)");
+}
 
 float[] queryEmbedding = Embed(query);
 var ranked = documents
