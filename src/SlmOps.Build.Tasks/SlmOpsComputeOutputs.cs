@@ -131,6 +131,14 @@ namespace SlmOps.Build.Tasks
             }
 
             var item = new TaskItem(model);
+            string ranges = model.GetMetadata("CalibrationRanges");
+            if (ranges.Length > 0)
+            {
+                // Relative to the project file, like the item itself; the worker may run in another folder.
+                string projectDirectory = Path.GetDirectoryName(BuildEngine.ProjectFileOfTaskNode) ?? "";
+                item.SetMetadata("CalibrationRanges", Path.GetFullPath(Path.Combine(projectDirectory, ranges)));
+            }
+
             item.SetMetadata("Name", name);
             item.SetMetadata("Namespace", ns);
             item.SetMetadata("Kind", kind);

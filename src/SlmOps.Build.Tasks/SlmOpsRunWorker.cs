@@ -127,7 +127,7 @@ namespace SlmOps.Build.Tasks
         {
             "Name", "Namespace", "Kind", "Sha256",
             "Precision", "BlockSize", "Symmetric", "AccuracyLevel", "Int8Format", "Int8Weights",
-            "QuantizeInclude", "QuantizeExclude", "QuantizeMinElements", "Prune",
+            "QuantizeInclude", "QuantizeExclude", "QuantizeMinElements", "Prune", "CalibrationRanges", "ActivationType", "QdqWeights",
         };
 
         internal static string CreateRequest(ITaskItem[] models, bool designTime)

@@ -52,6 +52,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
 
             outputs.Add(depsPath);
             var inputs = new[] { model.FilePath }.Concat(model.ExternalDataFiles.Select(f => f.FullPath));
+            if (request.Quantize.CalibrationRanges.Length > 0) inputs = inputs.Append(request.Quantize.CalibrationRanges);
             AtomicFile.WriteAllText(depsPath, DepsFile.Format(inputs, outputs));
 
             foreach (string stale in previousOutputs.Where(p => !outputs.Contains(p) && IsOwned(request, p)))

@@ -102,7 +102,10 @@ internal sealed record ModelRequest(
                 Optional(item, "quantizeInclude", index),
                 Optional(item, "quantizeExclude", index),
                 Optional(item, "quantizeMinElements", index),
-                Optional(item, "prune", index)));
+                Optional(item, "prune", index),
+                Optional(item, "calibrationRanges", index),
+                Optional(item, "activationType", index),
+                Optional(item, "qdqWeights", index)));
     }
 
     private static string AsDirectory(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
@@ -135,7 +138,10 @@ internal sealed record QuantizeSettings(
     string Include,
     string Exclude,
     string MinElements,
-    string Prune)
+    string Prune,
+    string CalibrationRanges,
+    string ActivationType,
+    string QdqWeights)
 {
     /// <summary>True when the variant is the source unchanged (fp32 and no pruning).</summary>
     public bool IsPassThrough => Precision is "" or "fp32" && Prune.Length == 0;
@@ -157,6 +163,9 @@ internal sealed record QuantizeSettings(
             Exclude = List(Exclude),
             MinimumElements = MinElements.Length == 0 ? 0 : Integer(MinElements, "QuantizeMinElements"),
             Pruning = Prune.Length == 0 ? null : SlmOps.Quantization.Pruning.Parse(Prune),
+            Ranges = CalibrationRanges.Length == 0 ? null : SlmOps.Quantization.ActivationRanges.Load(CalibrationRanges),
+            ActivationType = ActivationType.Length == 0 ? defaults.ActivationType : SlmOps.Quantization.QuantizationNames.ParseQdqActivationType(ActivationType),
+            QdqWeights = QdqWeights.Length == 0 ? defaults.QdqWeights : SlmOps.Quantization.QuantizationNames.ParseQdqWeightType(QdqWeights),
         };
     }
 

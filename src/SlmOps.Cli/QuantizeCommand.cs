@@ -23,20 +23,25 @@ internal static class QuantizeCommand
     {
         var input = new Argument<string>("input") { Description = "The float .onnx model to quantize." };
         var output = new Argument<string>("output") { Description = "Where to write the quantized .onnx (its external data, if any, goes beside it)." };
-        var precision = new Option<string>("--precision", "-p") { Description = "int4 | int8 | int8-weight | fp16 | fp32.", DefaultValueFactory = _ => "int4" };
+        var precision = new Option<string>("--precision", "-p") { Description = "int4 | int8 | int8-weight | fp16 | fp32 | qdq.", DefaultValueFactory = _ => "int4" };
         precision.AcceptOnlyFromAmong([.. QuantizationNames.Precisions]);
         var blockSize = new Option<int>("--block-size") { Description = "Block size along K for int4 / int8-weight: 16, 32, 64, 128 or 256.", DefaultValueFactory = _ => 32 };
         var asymmetric = new Option<bool>("--asymmetric") { Description = "Block-wise with a zero point per block (default symmetric)." };
         var accuracyLevel = new Option<int?>("--accuracy-level") { Description = "MatMulNBits accuracy_level (0-4) passed to ONNX Runtime." };
         var int8Format = new Option<string>("--int8-format") { Description = "int8 graph form: qoperator (MatMulInteger) or qdq.", DefaultValueFactory = _ => "qoperator" };
         int8Format.AcceptOnlyFromAmong([.. QuantizationNames.Int8Formats]);
-        var int8Weights = new Option<string?>("--int8-weights") { Description = "int8 weights: signed | signed-reduced | unsigned | unsigned-reduced (default: by --target-arch)." };
+        var int8Weights = new Option<string?>("--int8-weights") { Description = "int8 weights: signed | signed-reduced | unsigned | unsigned-asymmetric (default: by --target-arch)." };
         int8Weights.AcceptOnlyFromAmong([.. QuantizationNames.Int8WeightSchemes]);
         var targetArch = new Option<string?>("--target-arch") { Description = "The CPU the model is for (x64, arm64); picks the safe int8 weight scheme." };
         var include = new Option<string[]>("--include") { Description = "Only quantize nodes or weights whose name matches (wildcards * ?); repeatable.", AllowMultipleArgumentsPerToken = false };
         var exclude = new Option<string[]>("--exclude") { Description = "Leave nodes or weights whose name matches alone; repeatable." };
         var minElements = new Option<long>("--min-elements") { Description = "Leave weights with fewer elements alone." };
         var prune = new Option<string?>("--prune") { Description = "Prune weights first: a sparsity such as 0.5, or 2:4." };
+        var ranges = new Option<string?>("--ranges") { Description = "qdq: the calibrated activation ranges (JSON written by SlmOps.Calibration)." };
+        var activationType = new Option<string>("--activation-type") { Description = "qdq activations: uint8 or uint16.", DefaultValueFactory = _ => "uint8" };
+        activationType.AcceptOnlyFromAmong([.. QuantizationNames.QdqActivationTypes]);
+        var qdqWeights = new Option<string>("--qdq-weights") { Description = "qdq weights: int8 or uint8 (per channel, symmetric).", DefaultValueFactory = _ => "int8" };
+        qdqWeights.AcceptOnlyFromAmong([.. QuantizationNames.QdqWeightTypes]);
         var externalData = new Option<string>("--external-data") { Description = "auto (beyond 2 GB) | always | never.", DefaultValueFactory = _ => "auto" };
         externalData.AcceptOnlyFromAmong("auto", "always", "never");
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
@@ -45,7 +50,7 @@ internal static class QuantizeCommand
         var command = new Command("quantize", "Quantize or prune a model: int4/int8 weight-only (MatMulNBits), int8 dynamic, fp16.")
         {
             input, output, precision, blockSize, asymmetric, accuracyLevel, int8Format, int8Weights, targetArch,
-            include, exclude, minElements, prune, externalData, json, verbose,
+            include, exclude, minElements, prune, ranges, activationType, qdqWeights, externalData, json, verbose,
         };
         command.SetAction(parseResult =>
         {
@@ -67,6 +72,9 @@ internal static class QuantizeCommand
                     Exclude = parseResult.GetValue(exclude) ?? [],
                     MinimumElements = parseResult.GetValue(minElements),
                     Pruning = parseResult.GetValue(prune) is { } p ? Pruning.Parse(p) : null,
+                    Ranges = parseResult.GetValue(ranges) is { } r ? ActivationRanges.Load(r) : null,
+                    ActivationType = QuantizationNames.ParseQdqActivationType(parseResult.GetValue(activationType)!),
+                    QdqWeights = QuantizationNames.ParseQdqWeightType(parseResult.GetValue(qdqWeights)!),
                     Write = new ModelWriteOptions { ExternalData = Enum.Parse<ExternalDataMode>(parseResult.GetValue(externalData)!, ignoreCase: true) },
                 };
                 var result = ModelQuantizer.Quantize(inPath, outPath, options);
@@ -119,6 +127,7 @@ internal static class QuantizeCommand
     {
         Precision.Int4 or Precision.Int8Weight => $"{QuantizationNames.Format(o.Precision)} (MatMulNBits, block {o.BlockSize}, {(o.Symmetric ? "symmetric" : "asymmetric")})",
         Precision.Int8 => $"int8 dynamic ({o.Int8Format}, weights {o.ResolvedInt8Weights})",
+        Precision.Qdq => $"qdq ({QuantizationNames.QdqActivationTypes[(int)o.ActivationType]} activations, {QuantizationNames.QdqWeightTypes[(int)o.QdqWeights]} weights)",
         _ => QuantizationNames.Format(o.Precision),
     } + (o.Pruning is null ? "" : $", pruned {o.Pruning}");
 }

@@ -29,6 +29,13 @@ public sealed record ModelWriteOptions
 
     /// <summary>The parallelism for producing payloads (they are still written in order).</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// A second group starts while others are in flight only if their working sets add up to no more than this, so a
+    /// model of 256 MB tensors is produced one tensor at a time (the kernels are parallel inside a tensor), while
+    /// small tensors still overlap.
+    /// </summary>
+    public long MaxBytesInFlight { get; init; } = 128L << 20;
 }
 
 /// <summary>What <see cref="StreamingModelWriter.Write"/> wrote.</summary>
@@ -49,13 +56,18 @@ public sealed class PayloadGroup
     /// <param name="headers">Initializers of the model being written (no payload in them), in the model's order.</param>
     /// <param name="lengths">The exact payload length of each header.</param>
     /// <param name="produce">Computes the payloads; called once, on a worker thread.</param>
-    public PayloadGroup(IReadOnlyList<TensorProto> headers, IReadOnlyList<long> lengths, Func<ProducedPayloads> produce)
+    /// <param name="workingSetBytes">Memory producing the group takes (inputs it maps plus outputs); default: the output lengths.</param>
+    public PayloadGroup(IReadOnlyList<TensorProto> headers, IReadOnlyList<long> lengths, Func<ProducedPayloads> produce, long? workingSetBytes = null)
     {
         if (headers.Count != lengths.Count) throw new ArgumentException("One length per header.", nameof(lengths));
         Headers = headers;
         Lengths = lengths;
         _produce = produce;
+        WorkingSetBytes = workingSetBytes ?? lengths.Sum();
     }
+
+    /// <summary>What producing the group holds in memory at once; the writer keeps the sum over groups in flight bounded.</summary>
+    public long WorkingSetBytes { get; }
 
     public IReadOnlyList<TensorProto> Headers { get; }
 
@@ -70,7 +82,7 @@ public sealed class PayloadGroup
     public static PayloadGroup Copy(PayloadReader reader, TensorProto source, TensorProto header, long length) =>
         new([header], [length], () => reader.FileRange(source) is { } range
             ? new FileRangePayload(range.Path, range.Offset, length)
-            : new ViewPayload(reader.Read(source)));
+            : new ViewPayload(reader.Read(source)), workingSetBytes: Math.Min(length, 1 << 20));
 }
 
 /// <summary>Computed payloads of one <see cref="PayloadGroup"/>; disposed once all are written.</summary>
@@ -94,6 +106,34 @@ public abstract class ProducedPayloads : IDisposable
 public sealed class ArrayPayloads(params byte[][] payloads) : ProducedPayloads
 {
     public override ReadOnlySpan<byte> Get(int index) => payloads[index];
+}
+
+/// <summary>
+/// Payloads in buffers rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> and returned when written, so a
+/// model of many large tensors reuses a few buffers instead of leaving the garbage collector hundreds of MB to find.
+/// </summary>
+public sealed class PooledPayloads : ProducedPayloads
+{
+    private readonly List<(byte[] Array, int Length)> _buffers = [];
+
+    /// <summary>Rents the buffer for the next payload (index = the number rented before), cleared so output never depends on a previous use.</summary>
+    public Span<byte> Add(long length)
+    {
+        var array = System.Buffers.ArrayPool<byte>.Shared.Rent(checked((int)length));
+        _buffers.Add((array, (int)length));
+        var span = array.AsSpan(0, (int)length);
+        span.Clear();
+        return span;
+    }
+
+    public override ReadOnlySpan<byte> Get(int index) => _buffers[index].Array.AsSpan(0, _buffers[index].Length);
+
+    public override void Dispose()
+    {
+        foreach (var (array, _) in _buffers) System.Buffers.ArrayPool<byte>.Shared.Return(array);
+        _buffers.Clear();
+        base.Dispose();
+    }
 }
 
 /// <summary>
@@ -222,7 +262,7 @@ public static class StreamingModelWriter
     private static long WriteExternal(ModelProto model, Dictionary<TensorProto, (PayloadGroup Group, int Index)> slots, string tempData, string dataName, ModelWriteOptions options)
     {
         using var data = new FileStream(tempData, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-        ForEachPayload(model, slots, options.MaxDegreeOfParallelism, (header, produced, index, length) =>
+        ForEachPayload(model, slots, options, (header, produced, index, length) =>
         {
             if (length < options.ExternalDataMinimumBytes)
             {
@@ -289,7 +329,7 @@ public static class StreamingModelWriter
 
         if (graph is null) return;
         var pending = new Queue<TensorProto>(initializers);
-        ForEachPayload(model, slots, options.MaxDegreeOfParallelism, (header, produced, index, length) =>
+        ForEachPayload(model, slots, options, (header, produced, index, length) =>
         {
             while (pending.Peek() != header) WriteInitializer(file, pending.Dequeue(), null);
             pending.Dequeue();
@@ -335,7 +375,7 @@ public static class StreamingModelWriter
     /// after its last payload has been written, which bounds memory to the groups in flight.
     /// </summary>
     private static void ForEachPayload(ModelProto model, Dictionary<TensorProto, (PayloadGroup Group, int Index)> slots,
-        int maxDegreeOfParallelism, PayloadSink sink)
+        ModelWriteOptions options, PayloadSink sink)
     {
         var order = (model.Graph?.Initializer ?? []).Where(slots.ContainsKey).ToList();
         var remaining = new Dictionary<PayloadGroup, int>(ReferenceEqualityComparer.Instance);
@@ -355,7 +395,8 @@ public static class StreamingModelWriter
         int next = 0;
         void StartAhead()
         {
-            while (next < groupOrder.Count && started.Count < Math.Max(1, maxDegreeOfParallelism))
+            while (next < groupOrder.Count && started.Count < Math.Max(1, options.MaxDegreeOfParallelism)
+                && (started.Count == 0 || started.Keys.Sum(g => g.WorkingSetBytes) + groupOrder[next].WorkingSetBytes <= options.MaxBytesInFlight))
             {
                 var group = groupOrder[next++];
                 started[group] = Task.Run(group.Produce);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Kernels;
@@ -70,20 +71,22 @@ internal static class BlockwisePass
         context.Add(new PayloadGroup(headers, lengths, () =>
         {
             using var values = WeightMatrix.Read(context, weight, k, n, candidate.Transposed);
-            var q = new byte[packedBytes];
-            var s = new float[n * blocks];
-            var z = new byte[zeroPointBytes];
+            var output = new PooledPayloads();
+            var q = output.Add(packedBytes);
+            var s = MemoryMarshal.Cast<byte, float>(output.Add(n * blocks * 4L));
+            var z = zeroPoints is null ? [] : output.Add(zeroPointBytes);
             try
             {
-                BlockwiseQuantizer.Quantize(values.Values, k, n, bits, blockSize, options.Symmetric, q, s, z);
+                BlockwiseQuantizer.Quantize(values.Values, k, n, bits, blockSize, options.Symmetric, q, s, z, scaleSearch: options.ScaleSearch);
             }
             catch (NonFiniteWeightException ex)
             {
+                output.Dispose();
                 throw context.NonFinite(weight, ex);
             }
             report.Sparsity = values.Sparsity;
-            return zeroPoints is null ? new ArrayPayloads(q, QuantizationContext.Bytes(s)) : new ArrayPayloads(q, QuantizationContext.Bytes(s), z);
-        }));
+            return output;
+        }, workingSetBytes: (long)k * n * 4 + lengths.Sum()));
         return (packed.Name, scales.Name, zeroPoints?.Name);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Kernels;
@@ -98,20 +99,22 @@ internal static class DynamicInt8Pass
         context.Add(new PayloadGroup([values, scales, zeroPoints], lengths, () =>
         {
             using var matrix = WeightMatrix.Read(context, weight, k, n, candidate.Transposed);
-            var q = new byte[(long)k * n];
-            var s = new float[n];
-            var z = new byte[n];
+            var output = new PooledPayloads();
+            var q = output.Add((long)k * n);
+            var s = MemoryMarshal.Cast<byte, float>(output.Add(n * 4L));
+            var z = output.Add(n);
             try
             {
                 ChannelQuantizer.Quantize(matrix.Values, k, n, 1, scheme, q, s, z);
             }
             catch (NonFiniteWeightException ex)
             {
+                output.Dispose();
                 throw context.NonFinite(weight, ex);
             }
             report.Sparsity = matrix.Sparsity;
-            return new ArrayPayloads(q, QuantizationContext.Bytes(s), z);
-        }));
+            return output;
+        }, workingSetBytes: (long)k * n * 4 + lengths.Sum()));
         return (values.Name, scales.Name, zeroPoints.Name);
     }
 

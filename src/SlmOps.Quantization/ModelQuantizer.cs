@@ -77,6 +77,7 @@ public static class ModelQuantizer
             case Precision.Int8:
                 DynamicInt8Pass.Apply(context);
                 break;
+            case Precision.Qdq: StaticQdqPass.Apply(context); break;
             case Precision.Fp16:
                 PruningPass.Apply(context);
                 ApplyFp16(context);
@@ -167,27 +168,29 @@ public static class ModelQuantizer
             }
             context.Groups.Add(new PayloadGroup([header], [elements * 2], () =>
             {
-                var half = new byte[elements * 2];
+                var output = new PooledPayloads();
+                var half = MemoryMarshal.Cast<byte, Half>(output.Add(elements * 2));
                 try
                 {
                     if (isPruned)
                     {
                         float[] values;
                         (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
-                        HalfConverter.Convert(values, MemoryMarshal.Cast<byte, Half>(half.AsSpan()));
+                        HalfConverter.Convert(values, half);
                     }
                     else
                     {
                         using var view = context.ReadPayload(header);
-                        HalfConverter.Convert(MemoryMarshal.Cast<byte, float>(view.Bytes), MemoryMarshal.Cast<byte, Half>(half.AsSpan()));
+                        HalfConverter.Convert(MemoryMarshal.Cast<byte, float>(view.Bytes), half);
                     }
                 }
                 catch (NonFiniteWeightException ex)
                 {
+                    output.Dispose();
                     throw context.NonFinite(header, ex);
                 }
-                return new ArrayPayloads(half);
-            }));
+                return output;
+            }, workingSetBytes: elements * 6));
         }
         context.Info($"fp16: {result.ConvertedInitializers.Count} initializers and {result.NodesConverted} nodes converted, {result.NodesKeptFloat32} nodes kept in float32, {result.CastsInserted} Cast nodes inserted, {result.ConstantsClamped} constant values clamped to the float16 range.");
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 
@@ -25,8 +26,10 @@ internal static class PruningPass
             {
                 var (values, sparsity) = Read(context, candidate);
                 report.Sparsity = sparsity;
-                return new ArrayPayloads(QuantizationContext.Bytes(values));
-            }));
+                var output = new PooledPayloads();
+                MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(output.Add(bytes));
+                return output;
+            }, workingSetBytes: 3 * bytes));
         }
     }
 

@@ -166,10 +166,6 @@ internal sealed class QuantizationContext : IDisposable
         new(QuantizationErrorCodes.NonFiniteWeight, Source.FilePath,
             $"Initializer '{tensor.Name}' holds {ex.Value} at element {ex.Index:N0}; weights must be finite to be quantized. Fix the model's export, or exclude the tensor (--exclude, or QuantizeExclude on the SlmModel).", ex);
 
-    public static byte[] Bytes<T>(T[] values) where T : struct => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-
-    public static ByteString FloatScalar(float value) => ByteString.CopyFrom(BitConverter.GetBytes(value));
-
     public void Dispose() => Reader.Dispose();
 }
 

@@ -23,6 +23,9 @@ public static class QuantizationErrorCodes
 
     /// <summary>The output path would overwrite the input model or one of its external-data files.</summary>
     public const string OutputOverwritesInput = "SLM3007";
+
+    /// <summary>Calibration for static QDQ failed: no samples, a sample the model cannot run, or a non-finite activation.</summary>
+    public const string CalibrationFailed = "SLM3008";
 }
 
 /// <summary>A quantization failure with its SLM3xxx code and the file it is about (null for settings).</summary>

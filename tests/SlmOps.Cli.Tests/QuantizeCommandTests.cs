@@ -53,6 +53,27 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Qdq_reads_the_calibrated_ranges_file()
+    {
+        string model = OnnxModelFactory.Write(_temp.FullPath);
+        string ranges = _temp.Combine("ranges.json");
+        new SlmOps.Quantization.ActivationRanges(
+        [
+            new("x", new SlmOps.Quantization.ActivationRange(-4f, 4f)),
+            new("xw", new SlmOps.Quantization.ActivationRange(-10f, 10f)),
+        ]).Save(ranges);
+        string output = _temp.Combine("linear.qdq.onnx");
+
+        var result = CliRunner.Run(["quantize", model, output, "-p", "qdq", "--ranges", ranges, "--activation-type", "uint16"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("qdq (uint16 activations, int8 weights)", result.Out);
+        var missing = CliRunner.Run(["quantize", model, _temp.Combine("no-ranges.onnx"), "-p", "qdq"]);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.StartsWith("error SLM3001: ", missing.Error);
+    }
+
+    [Fact]
     public void Errors_are_coded_and_exit_non_zero()
     {
         string model = OnnxModelFactory.Write(_temp.FullPath);

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SlmOps.Quantization.Kernels;
@@ -7,7 +8,8 @@ namespace SlmOps.Quantization.Kernels;
 /// Per-channel 8-bit quantization of a weight matrix [rows, cols] (row-major), one scale and zero point per row
 /// (axis 0) or per column (axis 1), for <c>MatMulInteger</c>, <c>DynamicQuantizeMatMul</c> and QDQ
 /// <c>DequantizeLinear</c>. The levels keep the matrix layout; for the signed schemes each byte is the bit pattern
-/// of an sbyte, as are the (zero) zero points.
+/// of an sbyte, as are the (zero) zero points; <see cref="Int8Scheme.Unsigned"/> stores the same symmetric levels
+/// plus 128, with zero point 128.
 /// </summary>
 /// <remarks>
 /// <c>q = clamp(round(w / scale) + zeroPoint, min, max)</c>, rounding halves to even, dividing by multiplying with
@@ -24,7 +26,7 @@ public static class ChannelQuantizer
     /// <param name="scheme">The integer type and range.</param>
     /// <param name="quantized">rows * cols bytes, same layout as <paramref name="weights"/>.</param>
     /// <param name="scales">One float per channel.</param>
-    /// <param name="zeroPoints">One byte per channel (0 for the signed schemes).</param>
+    /// <param name="zeroPoints">One byte per channel (0 for the signed schemes, 128 for <see cref="Int8Scheme.Unsigned"/>).</param>
     /// <exception cref="NonFiniteWeightException">A weight is NaN or infinite; the outputs are then unspecified.</exception>
     public static void Quantize(
         ReadOnlySpan<float> weights, int rows, int cols, int axis, Int8Scheme scheme, Span<byte> quantized, Span<float> scales, Span<byte> zeroPoints) =>
@@ -56,6 +58,7 @@ public static class ChannelQuantizer
             var job = new Job(source, rows, cols, scheme, levels, scaleValues, zeroPointBytes);
             nonFinite = KernelPaths.Resolve(path) switch
             {
+                KernelPath.Vector512 => axis == 0 ? job.PerRow<Lanes512, Vector512<float>>() : job.PerColumn<Lanes512, Vector512<float>>(),
                 KernelPath.Vector256 => axis == 0 ? job.PerRow<Lanes256, Vector256<float>>() : job.PerColumn<Lanes256, Vector256<float>>(),
                 KernelPath.Vector128 => axis == 0 ? job.PerRow<Lanes128, Vector128<float>>() : job.PerColumn<Lanes128, Vector128<float>>(),
                 _ => axis == 0 ? job.PerRow<ScalarLanes, float>() : job.PerColumn<ScalarLanes, float>(),
@@ -99,13 +102,20 @@ public static class ChannelQuantizer
 
     private static bool IsSigned(Int8Scheme scheme) => scheme is Int8Scheme.Signed or Int8Scheme.SignedReducedRange;
 
-    private static (float Min, float Max) Levels(Int8Scheme scheme) => scheme switch
+    /// <summary>
+    /// The range of a scheme's levels, the number of steps its scale divides the range into (the largest magnitude
+    /// for the symmetric schemes, max - min for the asymmetric one) and, for the symmetric schemes, the zero point.
+    /// </summary>
+    private static (float Min, float Max, float Steps, float ZeroPoint) Levels(Int8Scheme scheme) => scheme switch
     {
-        Int8Scheme.Signed => (-127f, 127f),
-        Int8Scheme.SignedReducedRange => (-63f, 63f),
-        Int8Scheme.Unsigned => (0f, 255f),
-        _ => (0f, 127f),
+        Int8Scheme.Signed => (-127f, 127f, 127f, 0f),
+        Int8Scheme.SignedReducedRange => (-63f, 63f, 63f, 0f),
+        Int8Scheme.Unsigned => (1f, 255f, 127f, 128f),
+        _ => (0f, 255f, 255f, 0f),
     };
+
+    /// <summary>Whether the scheme's scale comes from the largest magnitude (its zero point is fixed).</summary>
+    private static bool IsSymmetric(Int8Scheme scheme) => scheme is not Int8Scheme.UnsignedAsymmetric;
 
     private static int Validate(int length, int rows, int cols, int axis, Int8Scheme scheme, string name)
     {
@@ -129,11 +139,12 @@ public static class ChannelQuantizer
     private readonly unsafe struct Job(float* weights, int rows, int cols, Int8Scheme scheme, byte* quantized, float* scales, byte* zeroPoints)
     {
         /// <summary>Axis 0: each row's range comes from <see cref="TensorPrimitives"/>. Returns whether a weight is not finite.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool PerRow<TLanes, TVector>()
             where TLanes : struct, ILanes<TVector>
             where TVector : struct
         {
-            (float min, float max) = Levels(scheme);
+            (float min, float max, _, _) = Levels(scheme);
             for (int r = 0; r < rows; r++)
             {
                 float* row = weights + (nint)r * cols;
@@ -141,17 +152,8 @@ public static class ChannelQuantizer
                 if (!TensorPrimitives.IsFiniteAll(values))
                     return true;
 
-                float low = 0f, high;
-                if (IsSigned(scheme))
-                {
-                    high = MathF.Abs(TensorPrimitives.MaxMagnitude(values));
-                }
-                else
-                {
-                    low = MathF.Min(0f, TensorPrimitives.Min(values));
-                    high = MathF.Max(0f, TensorPrimitives.Max(values));
-                }
-
+                float low = MathF.Min(0f, TensorPrimitives.Min(values));
+                float high = MathF.Max(0f, TensorPrimitives.Max(values));
                 SetParameters(r, low, high, out float prescale, out float reciprocal, out float zeroPoint);
                 RowKernels.QuantizeUniform<TLanes, TVector>(row, cols, prescale, reciprocal, zeroPoint, min, max, quantized + (nint)r * cols);
             }
@@ -159,13 +161,13 @@ public static class ChannelQuantizer
             return false;
         }
 
-        /// <summary>Axis 1: the column ranges are folded row by row, vectorized across columns. Returns whether a weight is not finite.</summary>
+        /// <summary>Axis 1: the column ranges are folded four rows at a time, vectorized across columns. Returns whether a weight is not finite.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool PerColumn<TLanes, TVector>()
             where TLanes : struct, ILanes<TVector>
             where TVector : struct
         {
-            (float min, float max) = Levels(scheme);
-            bool signed = IsSigned(scheme);
+            (float min, float max, _, _) = Levels(scheme);
             var columns = new float[5 * cols];
             fixed (float* low = columns)
             {
@@ -173,44 +175,51 @@ public static class ChannelQuantizer
                 float* prescale = low + 2 * cols;
                 float* reciprocal = low + 3 * cols;
                 float* zeroPoint = low + 4 * cols;
-                for (int r = 0; r < rows; r++)
+                for (int r = 0; r < rows; r += 4)
                 {
-                    float* row = weights + (nint)r * cols;
-                    bool nonFinite = signed
-                        ? RowKernels.AccumulateMaxMagnitude<TLanes, TVector>(row, cols, low, high)
-                        : RowKernels.AccumulateMinMax<TLanes, TVector>(row, cols, low, high);
-                    if (nonFinite)
+                    if (RowKernels.AccumulateMinMax<TLanes, TVector>(Row(r), Row(r + 1), Row(r + 2), Row(r + 3), cols, low, high))
                         return true;
                 }
 
+                bool prescaled = false;
                 for (int c = 0; c < cols; c++)
-                    SetParameters(c, signed ? 0f : low[c], high[c], out prescale[c], out reciprocal[c], out zeroPoint[c]);
+                {
+                    SetParameters(c, low[c], high[c], out prescale[c], out reciprocal[c], out zeroPoint[c]);
+                    prescaled |= prescale[c] != 1f;
+                }
 
                 for (int r = 0; r < rows; r++)
-                    RowKernels.Quantize<TLanes, TVector>(weights + (nint)r * cols, cols, prescale, reciprocal, zeroPoint, min, max, quantized + (nint)r * cols);
+                {
+                    RowKernels.Quantize<TLanes, TVector>(
+                        weights + (nint)r * cols, cols, prescaled ? prescale : null, reciprocal, zeroPoint, min, max, quantized + (nint)r * cols);
+                }
             }
 
             return false;
         }
 
+        /// <summary>Row <paramref name="r"/>, or the last row when <paramref name="r"/> is past it (folding a row twice changes nothing).</summary>
+        private float* Row(int r) => weights + (nint)Math.Min(r, rows - 1) * cols;
+
         /// <summary>
-        /// Writes channel <paramref name="channel"/>'s scale and zero point from its range: [<paramref name="low"/>,
-        /// <paramref name="high"/>] = [min(0, min), max(0, max)] for the unsigned schemes, <paramref name="high"/> the
-        /// largest magnitude for the signed ones.
+        /// Writes channel <paramref name="channel"/>'s scale and zero point from its range [<paramref name="low"/>,
+        /// <paramref name="high"/>] = [min(0, min), max(0, max)] (either zero may be -0).
         /// </summary>
         private void SetParameters(int channel, float low, float high, out float prescale, out float reciprocal, out float zeroPoint)
         {
-            (_, float maxLevel) = Levels(scheme);
+            (_, _, float steps, float symmetricZeroPoint) = Levels(scheme);
+            low += 0f;
+            high += 0f;
             float scale;
-            if (IsSigned(scheme))
+            if (IsSymmetric(scheme))
             {
-                scale = high / maxLevel;
-                zeroPoint = 0f;
+                scale = MathF.Max(-low, high) / steps;
+                zeroPoint = symmetricZeroPoint;
             }
             else
             {
-                scale = QuantParams.AsymmetricScale(low, high, maxLevel);
-                zeroPoint = scale == 0f ? 0f : Math.Clamp(MathF.Round(-low / scale, MidpointRounding.ToEven), 0f, maxLevel);
+                scale = QuantParams.AsymmetricScale(low, high, steps);
+                zeroPoint = scale == 0f ? 0f : Math.Clamp(MathF.Round(-low / scale, MidpointRounding.ToEven), 0f, steps);
             }
 
             scales[channel] = scale;

@@ -9,6 +9,9 @@ internal enum KernelPath
     /// <summary>The widest the hardware accelerates.</summary>
     Auto,
 
+    /// <summary><see cref="Vector512{T}"/>, or narrower where it is not accelerated.</summary>
+    Vector512,
+
     /// <summary><see cref="Vector256{T}"/>, or narrower where it is not accelerated.</summary>
     Vector256,
 
@@ -24,7 +27,9 @@ internal static class KernelPaths
 {
     public static KernelPath Resolve(KernelPath requested)
     {
-        if (requested is KernelPath.Auto or KernelPath.Vector256 && Vector256.IsHardwareAccelerated)
+        if (requested is KernelPath.Auto or KernelPath.Vector512 && Vector512.IsHardwareAccelerated)
+            return KernelPath.Vector512;
+        if (requested is KernelPath.Auto or KernelPath.Vector512 or KernelPath.Vector256 && Vector256.IsHardwareAccelerated)
             return KernelPath.Vector256;
         if (requested is not KernelPath.Scalar && Vector128.IsHardwareAccelerated)
             return KernelPath.Vector128;
@@ -34,9 +39,9 @@ internal static class KernelPaths
 
 /// <summary>
 /// The float operations the kernels are written in, implemented once per vector width so that one generic kernel
-/// body serves <see cref="Vector256{T}"/>, <see cref="Vector128{T}"/> and scalar code. Each operation is exact or
-/// correctly rounded lane by lane (no fused multiply-add, rounding half to even), so every width gives bit-identical
-/// results.
+/// body serves <see cref="Vector512{T}"/>, <see cref="Vector256{T}"/>, <see cref="Vector128{T}"/> and scalar
+/// code. Each operation is exact or correctly rounded lane by lane (rounding half to even; a multiply-add only where
+/// <see cref="MultiplyAdd"/> asks for one, fused on every width), so every width gives bit-identical results.
 /// </summary>
 internal unsafe interface ILanes<TVector>
     where TVector : struct
@@ -57,6 +62,12 @@ internal unsafe interface ILanes<TVector>
     static abstract TVector Multiply(TVector left, TVector right);
 
     static abstract TVector Divide(TVector left, TVector right);
+
+    /// <summary>
+    /// <c>left * right + addend</c> rounded once (fused), on every width and in software where the hardware has no
+    /// fused multiply-add, so the paths stay bit-identical.
+    /// </summary>
+    static abstract TVector MultiplyAdd(TVector left, TVector right, TVector addend);
 
     /// <summary>
     /// The larger of each pair. Which operand comes back for two zeros of either sign or a NaN is the hardware's
@@ -86,14 +97,89 @@ internal unsafe interface ILanes<TVector>
     /// <summary>Adds to <paramref name="marks"/> a nonzero bit pattern when a lane of <paramref name="value"/> is NaN or infinite.</summary>
     static abstract TVector MarkNonFinite(TVector marks, TVector value);
 
-    /// <summary>Whether <see cref="MarkNonFinite"/> marked any lane.</summary>
-    static abstract bool AnyMarked(TVector marks);
+    /// <summary>Whether any lane has a bit set: one <see cref="MarkNonFinite"/> marked, or any nonzero value.</summary>
+    static abstract bool AnyBitSet(TVector marks);
 
     /// <summary>Stores the integral lanes of <paramref name="value"/> (in [-128, 255]) as bytes, two's complement for negatives.</summary>
     static abstract void StoreBytes(byte* destination, TVector value);
 
     /// <summary><see cref="StoreBytes(byte*, TVector)"/> for four vectors, one after the other: 4 * <see cref="Count"/> bytes.</summary>
     static abstract void StoreBytes(byte* destination, TVector first, TVector second, TVector third, TVector fourth);
+}
+
+/// <summary>Sixteen floats at a time.</summary>
+internal readonly unsafe struct Lanes512 : ILanes<Vector512<float>>
+{
+    public static int Count => Vector512<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* source) => Vector512.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float* destination, Vector512<float> value) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Create(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> left, Vector512<float> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> left, Vector512<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> left, Vector512<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Divide(Vector512<float> left, Vector512<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> left, Vector512<float> right, Vector512<float> addend) =>
+        Vector512.FusedMultiplyAdd(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> left, Vector512<float> right) => Vector512.MaxNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Min(Vector512<float> left, Vector512<float> right) => Vector512.MinNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Abs(Vector512<float> value) => Vector512.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> IfGreater(Vector512<float> left, Vector512<float> right, Vector512<float> whenGreater, Vector512<float> otherwise) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(left, right), whenGreater, otherwise);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Floor(Vector512<float> value) => Vector512.Floor(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Clamp(Vector512<float> value, Vector512<float> min, Vector512<float> max) => Vector512.ClampNative(value, min, max);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MarkNonFinite(Vector512<float> marks, Vector512<float> value) => marks | (value - value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyBitSet(Vector512<float> marks) => marks.AsUInt32() != Vector512<uint>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(byte* destination, Vector512<float> value)
+    {
+        Vector512<int> integers = Vector512.ConvertToInt32Native(value);
+        Vector256<short> shorts = Vector256.Narrow(integers.GetLower(), integers.GetUpper());
+        Vector128.Narrow(shorts.GetLower(), shorts.GetUpper()).Store((sbyte*)destination);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(byte* destination, Vector512<float> first, Vector512<float> second, Vector512<float> third, Vector512<float> fourth)
+    {
+        Vector512<short> low = Vector512.Narrow(Vector512.ConvertToInt32Native(first), Vector512.ConvertToInt32Native(second));
+        Vector512<short> high = Vector512.Narrow(Vector512.ConvertToInt32Native(third), Vector512.ConvertToInt32Native(fourth));
+        Vector512.Narrow(low, high).Store((sbyte*)destination);
+    }
 }
 
 /// <summary>Eight floats at a time.</summary>
@@ -123,6 +209,10 @@ internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
     public static Vector256<float> Divide(Vector256<float> left, Vector256<float> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> left, Vector256<float> right, Vector256<float> addend) =>
+        Vector256.FusedMultiplyAdd(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => Vector256.MaxNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -148,7 +238,7 @@ internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
     public static Vector256<float> MarkNonFinite(Vector256<float> marks, Vector256<float> value) => marks | (value - value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyMarked(Vector256<float> marks) => marks.AsUInt32() != Vector256<uint>.Zero;
+    public static bool AnyBitSet(Vector256<float> marks) => marks.AsUInt32() != Vector256<uint>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBytes(byte* destination, Vector256<float> value)
@@ -194,6 +284,10 @@ internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
     public static Vector128<float> Divide(Vector128<float> left, Vector128<float> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAdd(Vector128<float> left, Vector128<float> right, Vector128<float> addend) =>
+        Vector128.FusedMultiplyAdd(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Max(Vector128<float> left, Vector128<float> right) => Vector128.MaxNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -219,7 +313,7 @@ internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
     public static Vector128<float> MarkNonFinite(Vector128<float> marks, Vector128<float> value) => marks | (value - value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyMarked(Vector128<float> marks) => marks.AsUInt32() != Vector128<uint>.Zero;
+    public static bool AnyBitSet(Vector128<float> marks) => marks.AsUInt32() != Vector128<uint>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBytes(byte* destination, Vector128<float> value)
@@ -257,6 +351,8 @@ internal readonly unsafe struct ScalarLanes : ILanes<float>
 
     public static float Divide(float left, float right) => left / right;
 
+    public static float MultiplyAdd(float left, float right, float addend) => MathF.FusedMultiplyAdd(left, right, addend);
+
     public static float Max(float left, float right) => left > right ? left : right;
 
     public static float Min(float left, float right) => left < right ? left : right;
@@ -274,7 +370,7 @@ internal readonly unsafe struct ScalarLanes : ILanes<float>
     public static float MarkNonFinite(float marks, float value) =>
         BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(marks) | BitConverter.SingleToInt32Bits(value - value));
 
-    public static bool AnyMarked(float marks) => BitConverter.SingleToInt32Bits(marks) != 0;
+    public static bool AnyBitSet(float marks) => BitConverter.SingleToInt32Bits(marks) != 0;
 
     public static void StoreBytes(byte* destination, float value) => *destination = (byte)(int)value;
 

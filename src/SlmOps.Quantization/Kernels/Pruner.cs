@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -59,6 +60,9 @@ public static class Pruner
                 float* top = matrix + (nint)group * 4 * cols;
                 switch (resolved)
                 {
+                    case KernelPath.Vector512:
+                        KeepTwoOfFour<Lanes512, Vector512<float>>(top, cols, cols);
+                        break;
                     case KernelPath.Vector256:
                         KeepTwoOfFour<Lanes256, Vector256<float>>(top, cols, cols);
                         break;
@@ -80,6 +84,7 @@ public static class Pruner
     public static double Sparsity(ReadOnlySpan<float> weights) =>
         weights.IsEmpty ? 0 : (double)CountZeros(weights) / weights.Length;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long CountZeros(ReadOnlySpan<float> weights)
     {
         ReadOnlySpan<uint> bits = MemoryMarshal.Cast<float, uint>(weights);
@@ -91,6 +96,7 @@ public static class Pruner
     /// select on the magnitude bits, whose order is the order of finite magnitudes: the high 16 bits locate the
     /// threshold's bucket, the low 16 bits the threshold itself.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ZeroSmallest(Span<uint> weights, int count)
     {
         var highCounts = new int[1 << 15];
@@ -135,6 +141,7 @@ public static class Pruner
     /// Prunes one group of four rows, vectorized across columns. Weight i survives when fewer than two others beat
     /// it, j beating i when |w_j| &gt; |w_i|, or |w_j| = |w_i| with j above i: a strict order, so exactly two survive.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void KeepTwoOfFour<TLanes, TVector>(float* top, nint stride, int count)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct

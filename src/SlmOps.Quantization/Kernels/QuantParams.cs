@@ -1,28 +1,22 @@
 namespace SlmOps.Quantization.Kernels;
 
-/// <summary>The per-block and per-channel arithmetic shared by the quantizers, done once per scale (scalar).</summary>
+/// <summary>Scale arithmetic shared by the quantizers.</summary>
 internal static class QuantParams
 {
     /// <summary>2^64: lifts subnormal weights and scales into the normal range without rounding them.</summary>
-    private const float SubnormalPrescale = 18446744073709551616f;
+    public const float SubnormalPrescale = 18446744073709551616f;
 
     /// <summary>
     /// The factors the kernels quantize with, <c>round(w * prescale * reciprocal)</c>, so that every path multiplies
     /// by the same reciprocal. Normally <c>prescale = 1</c> and <c>reciprocal = 1 / scale</c>. A scale so small that
     /// its reciprocal overflows (a block of subnormal weights) is lifted by 2^64 first, exactly, so the block still
-    /// quantizes to within a step. A zero scale (an all-zero block) gives zeros: every weight maps to the zero point.
+    /// quantizes to within a step. A zero scale (all-zero weights) gets a zero reciprocal: every weight maps to the
+    /// zero point.
     /// </summary>
     public static void Reciprocal(float scale, out float prescale, out float reciprocal)
     {
-        if (scale == 0f)
-        {
-            prescale = 0f;
-            reciprocal = 0f;
-            return;
-        }
-
         prescale = 1f;
-        reciprocal = 1f / scale;
+        reciprocal = scale == 0f ? 0f : 1f / scale;
         if (!float.IsFinite(reciprocal))
         {
             prescale = SubnormalPrescale;

@@ -12,6 +12,8 @@ public sealed class ChannelQuantizerOrtTests
     [Theory]
     [InlineData(Int8Scheme.Unsigned, 64, 9)]
     [InlineData(Int8Scheme.Unsigned, 37, 1)]
+    [InlineData(Int8Scheme.UnsignedAsymmetric, 64, 9)]
+    [InlineData(Int8Scheme.UnsignedAsymmetric, 37, 1)]
     [InlineData(Int8Scheme.SignedReducedRange, 64, 9)]
     [InlineData(Int8Scheme.SignedReducedRange, 50, 33)]
     public void Matmulinteger_with_per_column_zero_points_matches_the_reference(Int8Scheme scheme, int k, int n)
@@ -20,7 +22,7 @@ public sealed class ChannelQuantizerOrtTests
         var q = ChannelQuantizerTests.Quantize(b, k, n, 1, scheme);
         float[] dequantized = ChannelQuantizerTests.Dequantize(q, k, n, 1, scheme);
         float[] a = ExactlyQuantizableActivations(M * k, k);
-        var type = scheme == Int8Scheme.Unsigned ? DataType.Uint8 : DataType.Int8;
+        var type = ElementType(scheme);
 
         var model = KernelModels.Model(
             M,
@@ -51,13 +53,14 @@ public sealed class ChannelQuantizerOrtTests
     [InlineData(Int8Scheme.Signed, 48, 7)]
     [InlineData(Int8Scheme.Signed, 31, 40)]
     [InlineData(Int8Scheme.Unsigned, 48, 7)]
+    [InlineData(Int8Scheme.UnsignedAsymmetric, 31, 40)]
     public void Dequantizelinear_per_axis_matches_the_reference(Int8Scheme scheme, int k, int n)
     {
         float[] b = KernelTestData.Gaussian(k * n, 3 * k + n);
         var q = ChannelQuantizerTests.Quantize(b, k, n, 1, scheme);
         float[] dequantized = ChannelQuantizerTests.Dequantize(q, k, n, 1, scheme);
         float[] a = KernelTestData.Uniform(M * k, k - n);
-        var type = scheme == Int8Scheme.Signed ? DataType.Int8 : DataType.Uint8;
+        var type = ElementType(scheme);
 
         var model = KernelModels.Model(
             M,
@@ -74,6 +77,10 @@ public sealed class ChannelQuantizerOrtTests
         KernelModels.AssertMatMul(a, dequantized, M, k, n, KernelModels.Run(model, a, M, k, GraphOptimizationLevel.ORT_DISABLE_ALL));
         KernelModels.AssertMatMul(a, dequantized, M, k, n, KernelModels.Run(model, a, M, k), relative: 1e-2);
     }
+
+    /// <summary>int8 for the signed schemes, uint8 for the unsigned ones (symmetric around 128 or asymmetric).</summary>
+    private static DataType ElementType(Int8Scheme scheme) =>
+        scheme is Int8Scheme.Signed or Int8Scheme.SignedReducedRange ? DataType.Int8 : DataType.Uint8;
 
     /// <summary>
     /// Activations that DynamicQuantizeLinear represents exactly (multiples of 1/16 spanning -8 to 127/16, so its

@@ -62,8 +62,8 @@ public sealed class ChannelQuantizerTests
     [Theory]
     [InlineData(Int8Scheme.Signed, -127, 127, -3f, 3f, 0)]
     [InlineData(Int8Scheme.SignedReducedRange, -63, 63, -3f, 3f, 0)]
-    [InlineData(Int8Scheme.Unsigned, 0, 255, -2f, 4f, 85)]
-    [InlineData(Int8Scheme.UnsignedReducedRange, 0, 127, -2f, 4f, 42)]
+    [InlineData(Int8Scheme.Unsigned, 1, 255, -3f, 3f, 128)]
+    [InlineData(Int8Scheme.UnsignedAsymmetric, 0, 255, -2f, 4f, 85)]
     public void Levels_stay_in_the_scheme_range_and_reach_its_ends(Int8Scheme scheme, int min, int max, float low, float high, int zeroPoint)
     {
         int rows = 40, cols = 9;
@@ -76,21 +76,48 @@ public sealed class ChannelQuantizerTests
 
         var q = Quantize(weights, rows, cols, 1, scheme);
         bool signed = min < 0;
+        bool asymmetric = scheme == Int8Scheme.UnsignedAsymmetric;
         int[] levels = q.Levels.Select(b => signed ? (sbyte)b : (int)b).ToArray();
 
         Assert.All(levels, level => Assert.InRange(level, min, max));
         Assert.Contains(min, levels);
         Assert.Contains(max, levels);
         Assert.All(q.ZeroPoints, zp => Assert.Equal(zeroPoint, zp));
-        Assert.All(q.Scales, s => Assert.Equal(signed ? high / max : (high - low) / max, s));
+        Assert.All(q.Scales, s => Assert.Equal(asymmetric ? (high - low) / max : high / (max - zeroPoint), s));
     }
 
     [Fact]
-    public void Unsigned_zero_point_is_the_rounded_position_of_zero()
+    public void Unsigned_levels_are_the_signed_levels_plus_128()
+    {
+        int seed = 40;
+        foreach (int axis in new[] { 0, 1 })
+        {
+            foreach (var (rows, cols) in Shapes.Append((17, 131)))
+            {
+                foreach (string kind in KernelTestData.Kinds)
+                {
+                    float[] weights = KernelTestData.Make(kind, rows * cols, seed++);
+                    foreach (var path in new[] { KernelPath.Scalar, KernelPath.Auto })
+                    {
+                        var signed = Quantize(weights, rows, cols, axis, Int8Scheme.Signed, path);
+                        var unsigned = Quantize(weights, rows, cols, axis, Int8Scheme.Unsigned, path);
+                        string label = $"{path} axis {axis} {kind} [{rows}, {cols}]";
+                        Assert.True(signed.Levels.Select(b => (byte)((sbyte)b + 128)).SequenceEqual(unsigned.Levels), $"{label}: levels");
+                        Assert.True(signed.Scales.SequenceEqual(unsigned.Scales), $"{label}: scales");
+                        Assert.All(unsigned.ZeroPoints, zp => Assert.Equal(128, zp));
+                        Assert.Equal(Dequantize(signed, rows, cols, axis, Int8Scheme.Signed), Dequantize(unsigned, rows, cols, axis, Int8Scheme.Unsigned));
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Unsigned_asymmetric_zero_point_is_the_rounded_position_of_zero()
     {
         float[] weights = [-1f, 0.5f, 2f, 4f, -0.25f, 0f];
 
-        var q = Quantize(weights, 3, 2, 1, Int8Scheme.Unsigned);
+        var q = Quantize(weights, 3, 2, 1, Int8Scheme.UnsignedAsymmetric);
 
         Assert.Equal(3f / 255f, q.Scales[0]);
         Assert.Equal(85, q.ZeroPoints[0]);
@@ -110,7 +137,7 @@ public sealed class ChannelQuantizerTests
             {
                 var q = Quantize(weights, 4, 6, axis, scheme);
                 Assert.Equal(axis == 0 ? 3 : 5, q.Scales.Count(s => s == 0f));
-                Assert.All(q.ZeroPoints.Where((_, i) => q.Scales[i] == 0f), zp => Assert.Equal(0, zp));
+                Assert.All(q.ZeroPoints.Where((_, i) => q.Scales[i] == 0f), zp => Assert.Equal(scheme == Int8Scheme.Unsigned ? 128 : 0, zp));
                 float[] restored = Dequantize(q, 4, 6, axis, scheme);
                 Assert.Equal(-2f, restored[7], 5e-6f);
                 Assert.All(restored.Where((_, i) => i != 7), w => Assert.Equal(0f, w));
@@ -132,7 +159,7 @@ public sealed class ChannelQuantizerTests
                     {
                         float[] weights = KernelTestData.Make(kind, rows * cols, seed++);
                         var scalar = Quantize(weights, rows, cols, axis, scheme, KernelPath.Scalar);
-                        foreach (var path in new[] { KernelPath.Vector128, KernelPath.Vector256, KernelPath.Auto })
+                        foreach (var path in new[] { KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512, KernelPath.Auto })
                             AssertSame(scalar, Quantize(weights, rows, cols, axis, scheme, path), $"{path} {scheme} axis {axis} {kind} [{rows}, {cols}]");
                     }
                 }

@@ -10,21 +10,23 @@ public sealed class MatMulNBitsOrtTests
     private const int M = 3;
 
     [Theory]
-    [InlineData(4, 16, true, 64, 7)]
-    [InlineData(4, 16, false, 70, 7)]
-    [InlineData(4, 32, true, 100, 33)]
-    [InlineData(4, 32, false, 96, 33)]
-    [InlineData(4, 32, false, 160, 1)]
-    [InlineData(4, 128, true, 256, 9)]
-    [InlineData(4, 128, false, 200, 9)]
-    [InlineData(8, 32, true, 96, 7)]
-    [InlineData(8, 32, false, 100, 7)]
-    [InlineData(8, 128, false, 300, 5)]
-    public void Onnx_runtime_reads_the_layout_we_write(int bits, int blockSize, bool symmetric, int k, int n)
+    [InlineData(4, 16, true, 64, 7, true)]
+    [InlineData(4, 16, false, 70, 7, true)]
+    [InlineData(4, 32, true, 100, 33, true)]
+    [InlineData(4, 32, true, 100, 33, false)]
+    [InlineData(4, 32, false, 96, 33, true)]
+    [InlineData(4, 32, false, 96, 33, false)]
+    [InlineData(4, 32, false, 160, 1, true)]
+    [InlineData(4, 128, true, 256, 9, true)]
+    [InlineData(4, 128, false, 200, 9, true)]
+    [InlineData(8, 32, true, 96, 7, true)]
+    [InlineData(8, 32, false, 100, 7, true)]
+    [InlineData(8, 128, false, 300, 5, false)]
+    public void Onnx_runtime_reads_the_layout_we_write(int bits, int blockSize, bool symmetric, int k, int n, bool scaleSearch)
     {
         float[] b = KernelTestData.Gaussian(k * n, k + n + bits);
         float[] a = KernelTestData.Uniform(M * k, k * n);
-        var q = BlockwiseQuantizerTests.Quantize(b, k, n, bits, blockSize, symmetric);
+        var q = BlockwiseQuantizerTests.Quantize(b, k, n, bits, blockSize, symmetric, scaleSearch: scaleSearch);
         float[] dequantized = BlockwiseQuantizerTests.Dequantize(q, k, n, bits, blockSize);
 
         float[] y = KernelModels.Run(MatMulNBits(q, k, n, bits, blockSize), a, M, k);

@@ -119,7 +119,7 @@ public sealed class PrunerTests
         {
             float[] scalar = (float[])original.Clone();
             Pruner.TwoFour(scalar, 16, 45, KernelPath.Scalar);
-            foreach (var path in new[] { KernelPath.Vector128, KernelPath.Vector256 })
+            foreach (var path in new[] { KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 })
             {
                 float[] vector = (float[])original.Clone();
                 Pruner.TwoFour(vector, 16, 45, path);
