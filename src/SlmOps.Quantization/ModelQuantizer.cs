@@ -60,6 +60,9 @@ public static class ModelQuantizer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var clock = Stopwatch.StartNew();
+        // Compile the kernels on a spare core while the model loads: a run has only a few dozen tensors, so without
+        // this the first ones would wait for the JIT (measured ~40 ms of a 0.3 s MiniLM run).
+        _ = Task.Run(() => WarmUp(options));
         var source = OnnxModelLoader.Load(inputPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = DeferThreshold });
         string output = Path.GetFullPath(outputPath);
         CheckOutputPath(source, output);
@@ -117,6 +120,30 @@ public static class ModelQuantizer
             Elapsed = clock.Elapsed,
             Messages = context.Messages,
         };
+    }
+
+    private static void WarmUp(QuantizationOptions options)
+    {
+        const int K = 64, N = 16;
+        var weights = new float[K * N];
+        for (int i = 0; i < weights.Length; i++) weights[i] = i % 7 - 3;
+        switch (options.Precision)
+        {
+            case Precision.Int4 or Precision.Int8Weight:
+                int bits = options.Precision == Precision.Int4 ? 4 : 8;
+                int blockSize = options.BlockSize is 16 or 32 or 64 or 128 or 256 ? options.BlockSize : 32;
+                var packed = new byte[BlockwiseQuantizer.PackedByteCount(K, N, bits, blockSize)];
+                var scales = new float[N * BlockwiseQuantizer.BlockCount(K, blockSize)];
+                var zeroPoints = new byte[options.Symmetric ? 0 : BlockwiseQuantizer.ZeroPointByteCount(K, N, bits, blockSize)];
+                BlockwiseQuantizer.Quantize(weights, K, N, bits, blockSize, options.Symmetric, packed, scales, zeroPoints, 1, options.ScaleSearch);
+                break;
+            case Precision.Int8 or Precision.Qdq:
+                ChannelQuantizer.Quantize(weights, K, N, 1, options.ResolvedInt8Weights, new byte[K * N], new float[N], new byte[N]);
+                break;
+            case Precision.Fp16:
+                HalfConverter.Convert(weights, new Half[weights.Length]);
+                break;
+        }
     }
 
     private static void CheckOutputPath(OnnxModel source, string output)
