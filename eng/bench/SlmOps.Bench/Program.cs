@@ -43,11 +43,13 @@ static void Kernels()
     var rows = new List<(string Name, double Seconds)>
     {
         ("read-stream baseline (TensorPrimitives.Sum, 1 thread)", baseline),
-        ("int4 block 32 symmetric, 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], 1))),
-        ("int8 block 32 symmetric (int8-weight), 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 8, 32, true, packed8, scales, [], 1))),
-        ("int8 per-channel signed-reduced (int8 dynamic), 1 thread", Best(() => ChannelQuantizer.Quantize(weights, K, N, 1, Int8Scheme.SignedReducedRange, q, channelScales, channelZeros))),
+        ("int4 block 32 symmetric, scale search (default), 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], 1))),
+        ("int4 block 32 symmetric, round to nearest, 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], 1, scaleSearch: false))),
+        ("int8 block 32 symmetric (int8-weight), scale search, 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 8, 32, true, packed8, scales, [], 1))),
+        ("int8 per-channel unsigned (int8 dynamic, x64 default), 1 thread", Best(() => ChannelQuantizer.Quantize(weights, K, N, 1, Int8Scheme.Unsigned, q, channelScales, channelZeros))),
         ("fp16 convert with clamping, 1 thread", Best(() => HalfConverter.Convert(weights, half))),
-        ($"int4 block 32 symmetric, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], -1))),
+        ($"int4 block 32 symmetric, scale search, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], -1))),
+        ($"int4 block 32 symmetric, round to nearest, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], -1, scaleSearch: false))),
     };
 
     Console.WriteLine($"Kernels on a {K}x{N} float matrix ({bytes / 1048576} MiB), best of 5");
