@@ -25,7 +25,8 @@ internal static class CliRunner
 }
 
 /// <summary>A model entry of a request file, with the output folders under a build's obj folder.</summary>
-internal sealed record RequestModel(string Source, string Name, string ObjDirectory, string Kind = "auto", string Sha256 = "", string Target = "linux-x64")
+internal sealed record RequestModel(string Source, string Name, string ObjDirectory, string Kind = "auto", string Sha256 = "", string Target = "linux-x64",
+    IReadOnlyDictionary<string, string>? Settings = null)
 {
     public string ModelDirectory => Path.Combine(ObjDirectory, "slm", Name) + Path.DirectorySeparatorChar;
 
@@ -44,7 +45,7 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
         var json = new JsonObject
         {
             ["designTime"] = designTime,
-            ["models"] = new JsonArray(models.Select(m => (JsonNode)new JsonObject
+            ["models"] = new JsonArray(models.Select(m => (JsonNode)AddSettings(m, new JsonObject
             {
                 ["source"] = m.Source,
                 ["displayPath"] = "models/" + Path.GetFileName(m.Source),
@@ -55,9 +56,16 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
                 ["target"] = m.Target,
                 ["modelDirectory"] = m.ModelDirectory,
                 ["variantDirectory"] = m.VariantDirectory,
-            }).ToArray()),
+            })).ToArray()),
         };
         File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
+    }
+
+    /// <summary>Adds the quantization settings (request property name → value) of <paramref name="model"/>.</summary>
+    private static JsonObject AddSettings(RequestModel model, JsonObject json)
+    {
+        foreach (var (key, value) in model.Settings ?? new Dictionary<string, string>()) json[key] = value;
+        return json;
     }
 }

@@ -61,6 +61,51 @@ public sealed class PrepareCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_precision_quantizes_the_variant_and_the_manifest_says_so()
+    {
+        string source = OnnxModelFactory.Write(_temp.Combine("models"));
+        var model = new RequestModel(source, "Linear", Obj, Settings: new Dictionary<string, string> { ["precision"] = "int4", ["blockSize"] = "16" });
+        RequestModel.WriteRequest(Request, false, model);
+
+        var result = CliRunner.Run(["prepare", Request]);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Contains(OnnxModelLoader.Load(model.VariantModelPath).Proto.Graph.Node, n => n.OpType == "MatMulNBits");
+        using var manifest = JsonDocument.Parse(File.ReadAllText(model.ManifestPath));
+        var root = manifest.RootElement;
+        Assert.Equal("int4", root.GetProperty("precision").GetString());
+        Assert.Equal("int4 (MatMulNBits, block 16, symmetric)", root.GetProperty("quantization").GetProperty("settings").GetString());
+        Assert.Equal(1, root.GetProperty("quantization").GetProperty("tensors").GetInt32());
+        var file = Assert.Single(root.GetProperty("files").EnumerateArray());
+        Assert.Equal(Sha256(model.VariantModelPath), file.GetProperty("sha256").GetString());
+        Assert.Equal([source], Deps(model, "in"));
+    }
+
+    [Fact]
+    public void A_qdq_ranges_file_is_an_input_and_a_bad_setting_is_SLM3001_leaving_nothing()
+    {
+        string source = OnnxModelFactory.Write(_temp.Combine("models"));
+        string ranges = _temp.Combine("ranges.json");
+        new SlmOps.Quantization.ActivationRanges([new("x", new SlmOps.Quantization.ActivationRange(-4f, 4f))]).Save(ranges);
+        var model = new RequestModel(source, "Linear", Obj, Settings: new Dictionary<string, string> { ["precision"] = "qdq", ["calibrationRanges"] = ranges });
+        RequestModel.WriteRequest(Request, false, model);
+
+        var result = CliRunner.Run(["prepare", Request]);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Equal([source, ranges], Deps(model, "in"));
+
+        RequestModel.WriteRequest(Request, false, model with { Settings = new Dictionary<string, string> { ["precision"] = "int4", ["blockSize"] = "48" } });
+        var bad = CliRunner.Run(["prepare", Request]);
+        Assert.Equal(1, bad.ExitCode);
+        var diagnostic = string.Join("\t", Assert.Single(bad.Diagnostics));
+        Assert.Contains("\tSLM3001\t", diagnostic);
+        Assert.Contains("Block size 48", diagnostic);
+        Assert.False(File.Exists(model.VariantModelPath));
+        Assert.False(File.Exists(model.ManifestPath));
+    }
+
+    [Fact]
     public void Prepare_copies_external_data_files_to_the_same_relative_paths()
     {
         string source = OnnxModelFactory.WriteWithExternalData(_temp.CreateDirectory("models"));
