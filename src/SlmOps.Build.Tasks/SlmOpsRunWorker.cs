@@ -128,6 +128,7 @@ namespace SlmOps.Build.Tasks
             "Name", "Namespace", "Kind", "Sha256",
             "Precision", "BlockSize", "Symmetric", "AccuracyLevel", "Int8Format", "Int8Weights",
             "QuantizeInclude", "QuantizeExclude", "QuantizeMinElements", "Prune", "CalibrationRanges", "ActivationType", "QdqWeights",
+            "QuantizeEmbeddings", "ScaleSearch",
         };
 
         internal static string CreateRequest(ITaskItem[] models, bool designTime)

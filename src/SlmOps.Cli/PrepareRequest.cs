@@ -105,7 +105,9 @@ internal sealed record ModelRequest(
                 Optional(item, "prune", index),
                 Optional(item, "calibrationRanges", index),
                 Optional(item, "activationType", index),
-                Optional(item, "qdqWeights", index)));
+                Optional(item, "qdqWeights", index),
+                Optional(item, "quantizeEmbeddings", index),
+                Optional(item, "scaleSearch", index)));
     }
 
     private static string AsDirectory(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
@@ -141,7 +143,9 @@ internal sealed record QuantizeSettings(
     string Prune,
     string CalibrationRanges,
     string ActivationType,
-    string QdqWeights)
+    string QdqWeights,
+    string QuantizeEmbeddings,
+    string ScaleSearch)
 {
     /// <summary>True when the variant is the source unchanged (fp32 and no pruning).</summary>
     public bool IsPassThrough => Precision is "" or "fp32" && Prune.Length == 0;
@@ -155,6 +159,8 @@ internal sealed record QuantizeSettings(
             Precision = Precision.Length == 0 ? SlmOps.Quantization.Precision.Fp32 : SlmOps.Quantization.QuantizationNames.ParsePrecision(Precision),
             BlockSize = BlockSize.Length == 0 ? defaults.BlockSize : Integer(BlockSize, "BlockSize"),
             Symmetric = Symmetric.Length == 0 ? defaults.Symmetric : Boolean(Symmetric, "Symmetric"),
+            QuantizeEmbeddings = QuantizeEmbeddings.Length > 0 && Boolean(QuantizeEmbeddings, "QuantizeEmbeddings"),
+            ScaleSearch = ScaleSearch.Length == 0 ? defaults.ScaleSearch : Boolean(ScaleSearch, "ScaleSearch"),
             AccuracyLevel = AccuracyLevel.Length == 0 ? null : Integer(AccuracyLevel, "AccuracyLevel"),
             Int8Format = Int8Format.Length == 0 ? defaults.Int8Format : SlmOps.Quantization.QuantizationNames.ParseInt8Format(Int8Format),
             Int8Weights = Int8Weights.Length == 0 ? null : SlmOps.Quantization.QuantizationNames.ParseInt8Weights(Int8Weights),

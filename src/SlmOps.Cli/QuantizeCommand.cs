@@ -27,6 +27,8 @@ internal static class QuantizeCommand
         precision.AcceptOnlyFromAmong([.. QuantizationNames.Precisions]);
         var blockSize = new Option<int>("--block-size") { Description = "Block size along K for int4 / int8-weight: 16, 32, 64, 128 or 256.", DefaultValueFactory = _ => 32 };
         var asymmetric = new Option<bool>("--asymmetric") { Description = "Block-wise with a zero point per block (default symmetric)." };
+        var embeddings = new Option<bool>("--embeddings") { Description = "int4 / int8-weight: quantize embedding tables too (GatherBlockQuantized)." };
+        var noSearch = new Option<bool>("--no-scale-search") { Description = "int4 / int8-weight: plain round-to-nearest scales (ONNX Runtime's algorithm), faster, less accurate." };
         var accuracyLevel = new Option<int?>("--accuracy-level") { Description = "MatMulNBits accuracy_level (0-4) passed to ONNX Runtime." };
         var int8Format = new Option<string>("--int8-format") { Description = "int8 graph form: qoperator (MatMulInteger) or qdq.", DefaultValueFactory = _ => "qoperator" };
         int8Format.AcceptOnlyFromAmong([.. QuantizationNames.Int8Formats]);
@@ -49,7 +51,7 @@ internal static class QuantizeCommand
 
         var command = new Command("quantize", "Quantize or prune a model: int4/int8 weight-only (MatMulNBits), int8 dynamic, fp16.")
         {
-            input, output, precision, blockSize, asymmetric, accuracyLevel, int8Format, int8Weights, targetArch,
+            input, output, precision, blockSize, asymmetric, embeddings, noSearch, accuracyLevel, int8Format, int8Weights, targetArch,
             include, exclude, minElements, prune, ranges, activationType, qdqWeights, externalData, json, verbose,
         };
         command.SetAction(parseResult =>
@@ -64,6 +66,8 @@ internal static class QuantizeCommand
                     Precision = QuantizationNames.ParsePrecision(parseResult.GetValue(precision)!),
                     BlockSize = parseResult.GetValue(blockSize),
                     Symmetric = !parseResult.GetValue(asymmetric),
+                    QuantizeEmbeddings = parseResult.GetValue(embeddings),
+                    ScaleSearch = !parseResult.GetValue(noSearch),
                     AccuracyLevel = parseResult.GetValue(accuracyLevel),
                     Int8Format = QuantizationNames.ParseInt8Format(parseResult.GetValue(int8Format)!),
                     Int8Weights = parseResult.GetValue(int8Weights) is { } w ? QuantizationNames.ParseInt8Weights(w) : null,
@@ -125,7 +129,8 @@ internal static class QuantizeCommand
 
     internal static string Describe(QuantizationOptions o) => o.Precision switch
     {
-        Precision.Int4 or Precision.Int8Weight => $"{QuantizationNames.Format(o.Precision)} (MatMulNBits, block {o.BlockSize}, {(o.Symmetric ? "symmetric" : "asymmetric")})",
+        Precision.Int4 or Precision.Int8Weight => $"{QuantizationNames.Format(o.Precision)} (MatMulNBits, block {o.BlockSize}, {(o.Symmetric ? "symmetric" : "asymmetric")}"
+            + (o.QuantizeEmbeddings ? ", embeddings too" : "") + (o.ScaleSearch ? "" : ", round to nearest") + ")",
         Precision.Int8 => $"int8 dynamic ({o.Int8Format}, weights {o.ResolvedInt8Weights})",
         Precision.Qdq => $"qdq ({QuantizationNames.QdqActivationTypes[(int)o.ActivationType]} activations, {QuantizationNames.QdqWeightTypes[(int)o.QdqWeights]} weights)",
         _ => QuantizationNames.Format(o.Precision),

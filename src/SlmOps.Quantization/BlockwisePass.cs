@@ -17,7 +17,7 @@ internal static class BlockwisePass
     {
         var options = context.Options;
         int blockSize = options.BlockSize;
-        var done = new Dictionary<(string Weight, bool Transposed), (string Packed, string Scales, string? ZeroPoints)>();
+        var done = new Dictionary<(string Weight, bool Transposed), (TensorProto Packed, TensorProto Scales, TensorProto? ZeroPoints)>();
 
         var candidates = WeightCandidates.Find(context);
         foreach (var candidate in candidates)
@@ -36,7 +36,7 @@ internal static class BlockwisePass
                 OpType = "MatMulNBits",
                 Domain = "com.microsoft",
             };
-            replacement.Input.Add([node.Input[0], names.Packed, names.Scales, names.ZeroPoints ?? ""]);
+            replacement.Input.Add([node.Input[0], names.Packed.Name, names.Scales.Name, names.ZeroPoints?.Name ?? ""]);
             if (candidate.Bias is not null) replacement.Input.Add(["", candidate.Bias.Name]);
             replacement.Output.Add(node.Output);
             replacement.Attribute.Add(WeightCandidates.Int("K", candidate.K));
@@ -47,11 +47,74 @@ internal static class BlockwisePass
             while (replacement.Input[^1].Length == 0) replacement.Input.RemoveAt(replacement.Input.Count - 1);
             WeightCandidates.Replace(context.Graph, node, replacement);
         }
-        context.RemoveUnused(candidates.Select(c => c.Weight));
+        var tables = options.QuantizeEmbeddings ? QuantizeEmbeddings(context, bits, blockSize) : [];
+        context.RemoveUnused(candidates.Select(c => c.Weight).Concat(tables));
         context.EnsureOpset("com.microsoft", 1);
     }
 
-    private static (string Packed, string Scales, string? ZeroPoints) AddQuantizedWeight(QuantizationContext context, WeightCandidate candidate, int bits, int blockSize)
+    /// <summary>
+    /// Gather from a constant float table [vocabulary, width] along axis 0 (an embedding lookup) becomes
+    /// <c>com.microsoft.GatherBlockQuantized</c> with uint8-packed data [vocabulary, width × bits / 8], scales
+    /// [vocabulary, blocks] and, when asymmetric, zero points [vocabulary, blocks × bits / 8]: exactly the MatMulNBits
+    /// layout of the transposed table, so the same kernel quantizes it. Returns the tables it replaced.
+    /// </summary>
+    private static List<TensorProto> QuantizeEmbeddings(QuantizationContext context, int bits, int blockSize)
+    {
+        var replaced = new List<TensorProto>();
+        var done = new Dictionary<string, (TensorProto Packed, TensorProto Scales, TensorProto? ZeroPoints)>(StringComparer.Ordinal);
+        foreach (var node in context.Graph.Node.Where(n => n.Domain is "" or "ai.onnx" && n.OpType == "Gather").ToList())
+        {
+            string label = $"Gather '{WeightCandidates.NodeName(node)}'";
+            var table = node.Input.Count == 2 ? context.FindInitializer(node.Input[0]) : null;
+            if (table is null || table.DataType != (int)DataType.Float || table.Dims.Count != 2 || context.IsGraphInput(table.Name)
+                || (WeightCandidates.Attribute(node, "axis")?.I ?? 0) != 0)
+            {
+                continue; // not an embedding lookup
+            }
+            if (!context.Selection.IsSelected(node.Name, table.Name) || table.Dims[0] * table.Dims[1] < context.Options.MinimumElements)
+            {
+                context.Info($"{label} left as is: excluded by the include/exclude patterns or the minimum size.");
+                continue;
+            }
+            if (table.Dims[1] % blockSize != 0)
+            {
+                context.Info($"{label} left as is: its width {table.Dims[1]} is not a multiple of the block size {blockSize}, which GatherBlockQuantized needs.");
+                continue;
+            }
+
+            if (!done.TryGetValue(table.Name, out var q))
+            {
+                var candidate = new WeightCandidate(node, table, table.Dims[1], table.Dims[0], Transposed: true, Bias: null);
+                q = AddQuantizedWeight(context, candidate, bits, blockSize, "GatherBlockQuantized");
+                long vocabulary = table.Dims[0], blocks = table.Dims[1] / blockSize;
+                Reshape(q.Packed, vocabulary, table.Dims[1] * bits / 8);
+                Reshape(q.Scales, vocabulary, blocks);
+                if (q.ZeroPoints is not null) Reshape(q.ZeroPoints, vocabulary, bits == 4 ? (blocks + 1) / 2 : blocks);
+                done.Add(table.Name, q);
+                replaced.Add(table);
+            }
+
+            var replacement = new NodeProto { Name = node.Name, OpType = "GatherBlockQuantized", Domain = "com.microsoft" };
+            replacement.Input.Add([q.Packed.Name, node.Input[1], q.Scales.Name]);
+            if (q.ZeroPoints is not null) replacement.Input.Add(q.ZeroPoints.Name);
+            replacement.Output.Add(node.Output);
+            replacement.Attribute.Add(WeightCandidates.Int("gather_axis", 0));
+            replacement.Attribute.Add(WeightCandidates.Int("quantize_axis", 1));
+            replacement.Attribute.Add(WeightCandidates.Int("block_size", blockSize));
+            replacement.Attribute.Add(WeightCandidates.Int("bits", bits));
+            WeightCandidates.Replace(context.Graph, node, replacement);
+        }
+        return replaced;
+    }
+
+    private static void Reshape(TensorProto tensor, params long[] dims)
+    {
+        tensor.Dims.Clear();
+        tensor.Dims.Add(dims);
+    }
+
+    private static (TensorProto Packed, TensorProto Scales, TensorProto? ZeroPoints) AddQuantizedWeight(
+        QuantizationContext context, WeightCandidate candidate, int bits, int blockSize, string op = "MatMulNBits")
     {
         var options = context.Options;
         var weight = candidate.Weight;
@@ -66,7 +129,7 @@ internal static class BlockwisePass
         var headers = zeroPoints is null ? new[] { packed, scales } : [packed, scales, zeroPoints];
         var lengths = zeroPoints is null ? new[] { packedBytes, n * blocks * 4L } : [packedBytes, n * blocks * 4L, zeroPointBytes];
 
-        string format = $"MatMulNBits int{bits} block {blockSize} {(options.Symmetric ? "symmetric" : "asymmetric")}";
+        string format = $"{op} int{bits} block {blockSize} {(options.Symmetric ? "symmetric" : "asymmetric")}";
         var report = context.Report(candidate, format, lengths.Sum());
         context.Add(new PayloadGroup(headers, lengths, () =>
         {
@@ -87,7 +150,7 @@ internal static class BlockwisePass
             report.Sparsity = values.Sparsity;
             return output;
         }, workingSetBytes: (long)k * n * 4 + lengths.Sum()));
-        return (packed.Name, scales.Name, zeroPoints?.Name);
+        return (packed, scales, zeroPoints);
     }
 }
 

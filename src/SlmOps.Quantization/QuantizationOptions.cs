@@ -107,6 +107,13 @@ public sealed record QuantizationOptions
     /// </summary>
     public bool ScaleSearch { get; init; } = true;
 
+    /// <summary>
+    /// int4 / int8-weight: also quantize embedding tables (Gather along axis 0 from a constant 2-D float table) into
+    /// <c>com.microsoft.GatherBlockQuantized</c>, which ONNX Runtime runs on the CPU. Off by default: embeddings carry
+    /// a lot of accuracy for their size in small models (docs/quantization.md has the MiniLM numbers).
+    /// </summary>
+    public bool QuantizeEmbeddings { get; init; }
+
     /// <summary>MatMulNBits <c>accuracy_level</c> (0–4), passed through; null leaves it out (the runtime's default).</summary>
     public int? AccuracyLevel { get; init; }
 

@@ -100,6 +100,43 @@ public sealed class EngineTests : IDisposable
     }
 
     [Theory]
+    [InlineData(Precision.Int4, true, 0.12)]
+    [InlineData(Precision.Int4, false, 0.12)]
+    [InlineData(Precision.Int8Weight, true, 0.01)]
+    [InlineData(Precision.Int8Weight, false, 0.01)]
+    public void Embedding_tables_become_GatherBlockQuantized_that_ONNX_Runtime_runs(Precision precision, bool symmetric, double tolerance)
+    {
+        const int vocabulary = 50, width = 64;
+        var random = new Random(3);
+        var table = Enumerable.Range(0, vocabulary * width).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var graph = new GraphProto { Name = "embedding" };
+        var ids = new ValueInfoProto { Name = "ids", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Int64, Shape = new TensorShapeProto() } } };
+        ids.Type.TensorType.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "n" });
+        graph.Input.Add(ids);
+        graph.Output.Add(Value("e", "n", width));
+        graph.Initializer.Add(Tensor("table", table, vocabulary, width));
+        graph.Node.Add(Node("Gather", "embed", ["table", "ids"], ["e"]));
+        var model = new ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        string source = Write(model, "embedding.onnx");
+        string target = _temp.Combine($"embedding-{precision}-{symmetric}.onnx");
+
+        var result = ModelQuantizer.Quantize(source, target, new QuantizationOptions { Precision = precision, Symmetric = symmetric, QuantizeEmbeddings = true });
+
+        Assert.Contains(OnnxModelLoader.Load(target).Proto.Graph.Node, n => n.OpType == "GatherBlockQuantized");
+        Assert.StartsWith("GatherBlockQuantized", Assert.Single(result.Tensors).Format, StringComparison.Ordinal);
+        long[] indices = [0, 7, 49, 7, 23];
+        float[] Lookup(string path)
+        {
+            using var session = new InferenceSession(path);
+            using var input = OrtValue.CreateTensorValueFromMemory(indices, [indices.Length]);
+            using var outputs = session.Run(new RunOptions(), ["ids"], [input], ["e"]);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        Assert.True(RelativeError(Lookup(source), Lookup(target)) < tolerance);
+    }
+
+    [Theory]
     [InlineData(Int8Format.QOperator, "MatMulInteger")]
     [InlineData(Int8Format.Qdq, "DequantizeLinear")]
     public void Int8_dynamic_writes_the_chosen_form_and_shares_one_activation_quantizer(Int8Format format, string op)
