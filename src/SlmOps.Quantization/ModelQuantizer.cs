@@ -80,7 +80,9 @@ public static class ModelQuantizer
             case Precision.Int8:
                 DynamicInt8Pass.Apply(context);
                 break;
-            case Precision.Qdq: StaticQdqPass.Apply(context); break;
+            case Precision.Qdq:
+                StaticQdqPass.Apply(context);
+                break;
             case Precision.Fp16:
                 PruningPass.Apply(context);
                 ApplyFp16(context);
@@ -131,7 +133,7 @@ public static class ModelQuantizer
         {
             case Precision.Int4 or Precision.Int8Weight:
                 int bits = options.Precision == Precision.Int4 ? 4 : 8;
-                int blockSize = options.BlockSize is 16 or 32 or 64 or 128 or 256 ? options.BlockSize : 32;
+                int blockSize = options.BlockSize;
                 var packed = new byte[BlockwiseQuantizer.PackedByteCount(K, N, bits, blockSize)];
                 var scales = new float[N * BlockwiseQuantizer.BlockCount(K, blockSize)];
                 var zeroPoints = new byte[options.Symmetric ? 0 : BlockwiseQuantizer.ZeroPointByteCount(K, N, bits, blockSize)];
