@@ -144,17 +144,25 @@ public sealed class FileRangePayload(string path, long offset, long length) : Pr
 {
     public override ReadOnlySpan<byte> Get(int index) => throw new NotSupportedException("A file range payload is only streamed.");
 
+    /// <summary>
+    /// Streams the range. A source that cannot be read or ends early is an <see cref="OnnxModelException"/> about the
+    /// source (SLM2009 / SLM2003), so it is not mistaken for a failure to write the destination.
+    /// </summary>
     public override long WriteTo(int index, Stream destination)
     {
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(length, 1 << 20));
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            using var handle = OpenSource();
             long done = 0;
             while (done < length)
             {
-                int read = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - done)), offset + done);
-                if (read == 0) throw new EndOfStreamException($"'{path}' ended {length - done:N0} bytes before the tensor payload at offset {offset:N0} did.");
+                int read = ReadSource(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - done)), offset + done);
+                if (read == 0)
+                {
+                    throw new OnnxModelException(OnnxErrorCodes.TruncatedOrCorrupt, path,
+                        $"The file ended {length - done:N0} bytes before the tensor payload at offset {offset:N0} did; it was truncated or replaced while it was being read. Run again.");
+                }
                 destination.Write(buffer, 0, read);
                 done += read;
             }
@@ -163,6 +171,30 @@ public sealed class FileRangePayload(string path, long offset, long length) : Pr
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Microsoft.Win32.SafeHandles.SafeFileHandle OpenSource()
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OnnxModelException(OnnxErrorCodes.FileAccessFailed, path, $"The file cannot be read any more: {ex.Message}", ex);
+        }
+    }
+
+    private int ReadSource(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> buffer, long position)
+    {
+        try
+        {
+            return RandomAccess.Read(handle, buffer, position);
+        }
+        catch (IOException ex)
+        {
+            throw new OnnxModelException(OnnxErrorCodes.FileAccessFailed, path, $"The file cannot be read any more: {ex.Message}", ex);
         }
     }
 }

@@ -116,6 +116,29 @@ public class StreamingTests
     }
 
     [Fact]
+    public void A_source_truncated_after_loading_is_SLM2003_about_the_source_not_a_write_failure()
+    {
+        using var temp = new TempDirectory();
+        string source = Path.Combine(temp.FullPath, "in.onnx");
+        File.Copy(MiniLm.ModelPath, source);
+        var model = OnnxModelLoader.Load(source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 1024 });
+        using (var stream = new FileStream(source, FileMode.Open)) stream.SetLength(stream.Length / 2);
+        string output = Path.Combine(temp.FullPath, "out", "copy.onnx");
+
+        using var reader = model.OpenPayloads();
+        var proto = model.Proto.Clone();
+        var groups = model.Proto.Graph.Initializer.Select((t, i) => (Source: t, Header: proto.Graph.Initializer[i]))
+            .Where(p => model.GetTensorData(p.Source).Storage == TensorStorage.Deferred)
+            .Select(p => PayloadGroup.Copy(reader, p.Source, p.Header, model.GetTensorData(p.Source).ByteLength!.Value))
+            .ToList();
+        var ex = Assert.Throws<OnnxModelException>(() => StreamingModelWriter.Write(proto, groups, output));
+
+        Assert.Equal(OnnxErrorCodes.TruncatedOrCorrupt, ex.Code);
+        Assert.Equal(source, ex.FilePath);
+        Assert.Empty(Directory.GetFiles(Path.Combine(temp.FullPath, "out")));
+    }
+
+    [Fact]
     public void A_producer_failure_leaves_no_file_behind()
     {
         using var temp = new TempDirectory();
