@@ -116,7 +116,7 @@ public static class ModelQuantizer
             DataPath = written.DataPath,
             Precision = options.Precision,
             Tensors = context.Tensors.Select(t => t.ToRecord()).ToList(),
-            InitializerBytesBefore = source.Inspect().InitializerBytes,
+            InitializerBytesBefore = source.Proto.Graph.Initializer.Sum(t => source.GetTensorData(t).ByteLength ?? 0),
             InitializerBytesAfter = InitializerBytes(context.Output, context.Groups),
             OutputBytes = written.ModelBytes + written.DataBytes,
             Elapsed = clock.Elapsed,
