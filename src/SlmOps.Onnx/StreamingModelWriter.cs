@@ -102,12 +102,6 @@ public abstract class ProducedPayloads : IDisposable
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
 
-/// <summary>Payloads held in arrays.</summary>
-public sealed class ArrayPayloads(params byte[][] payloads) : ProducedPayloads
-{
-    public override ReadOnlySpan<byte> Get(int index) => payloads[index];
-}
-
 /// <summary>
 /// Payloads in buffers rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> and returned when written, so a
 /// model of many large tensors reuses a few buffers instead of leaving the garbage collector hundreds of MB to find.

@@ -131,25 +131,15 @@ internal static class BlockwisePass
 
         string format = $"{op} int{bits} block {blockSize} {(options.Symmetric ? "symmetric" : "asymmetric")}";
         var report = context.Report(candidate, format, lengths.Sum());
-        context.Add(new PayloadGroup(headers, lengths, () =>
+        context.Add(new PayloadGroup(headers, lengths, () => context.Produce(weight, output =>
         {
             using var values = WeightMatrix.Read(context, weight, k, n, candidate.Transposed);
-            var output = new PooledPayloads();
             var q = output.Add(packedBytes);
             var s = MemoryMarshal.Cast<byte, float>(output.Add(n * blocks * 4L));
             var z = zeroPoints is null ? [] : output.Add(zeroPointBytes);
-            try
-            {
-                BlockwiseQuantizer.Quantize(values.Values, k, n, bits, blockSize, options.Symmetric, q, s, z, scaleSearch: options.ScaleSearch);
-            }
-            catch (NonFiniteWeightException ex)
-            {
-                output.Dispose();
-                throw context.NonFinite(weight, ex);
-            }
+            BlockwiseQuantizer.Quantize(values.Values, k, n, bits, blockSize, options.Symmetric, q, s, z, scaleSearch: options.ScaleSearch);
             report.Sparsity = values.Sparsity;
-            return output;
-        }, workingSetBytes: (long)k * n * 4 + lengths.Sum()));
+        }), workingSetBytes: (long)k * n * 4 + lengths.Sum()));
         return (packed, scales, zeroPoints);
     }
 }

@@ -195,31 +195,21 @@ public static class ModelQuantizer
                 pruned.Report.Format = pruned.Report.Format.Replace("float32", "float16", StringComparison.Ordinal);
                 pruned.Report.BytesAfter = elements * 2;
             }
-            context.Groups.Add(new PayloadGroup([header], [elements * 2], () =>
+            context.Groups.Add(new PayloadGroup([header], [elements * 2], () => context.Produce(header, output =>
             {
-                var output = new PooledPayloads();
                 var half = MemoryMarshal.Cast<byte, Half>(output.Add(elements * 2));
-                try
+                if (isPruned)
                 {
-                    if (isPruned)
-                    {
-                        float[] values;
-                        (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
-                        HalfConverter.Convert(values, half);
-                    }
-                    else
-                    {
-                        using var view = context.ReadPayload(header);
-                        HalfConverter.Convert(MemoryMarshal.Cast<byte, float>(view.Bytes), half);
-                    }
+                    float[] values;
+                    (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
+                    HalfConverter.Convert(values, half);
                 }
-                catch (NonFiniteWeightException ex)
+                else
                 {
-                    output.Dispose();
-                    throw context.NonFinite(header, ex);
+                    using var weights = context.OpenFloats(header);
+                    HalfConverter.Convert(weights.Values, half);
                 }
-                return output;
-            }, workingSetBytes: elements * 6));
+            }), workingSetBytes: elements * 6));
         }
         context.Info($"fp16: {result.ConvertedInitializers.Count} initializers and {result.NodesConverted} nodes converted, {result.NodesKeptFloat32} nodes kept in float32, {result.CastsInserted} Cast nodes inserted, {result.ConstantsClamped} constant values clamped to the float16 range.");
     }

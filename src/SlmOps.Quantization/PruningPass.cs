@@ -22,14 +22,12 @@ internal static class PruningPass
             var report = context.Report(candidate, $"pruned {context.Options.Pruning} float32", bytes);
             context.Pruned[header] = (candidate, report);
             context.Groups.RemoveAll(g => g.Headers.Contains(header));
-            context.Groups.Add(new PayloadGroup([header], [bytes], () =>
+            context.Groups.Add(new PayloadGroup([header], [bytes], () => context.Produce(header, output =>
             {
                 var (values, sparsity) = Read(context, candidate);
                 report.Sparsity = sparsity;
-                var output = new PooledPayloads();
                 MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(output.Add(bytes));
-                return output;
-            }, workingSetBytes: 3 * bytes));
+            }), workingSetBytes: 3 * bytes));
         }
     }
 

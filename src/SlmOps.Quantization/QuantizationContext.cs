@@ -161,6 +161,30 @@ internal sealed class QuantizationContext : IDisposable
         }
     }
 
+    /// <summary>
+    /// Fills fresh pooled payload buffers with <paramref name="fill"/> (on a writer thread). A kernel's non-finite
+    /// error becomes SLM3002 naming <paramref name="tensor"/>; on any failure the buffers go back to the pool.
+    /// </summary>
+    public PooledPayloads Produce(TensorProto tensor, Action<PooledPayloads> fill)
+    {
+        var output = new PooledPayloads();
+        try
+        {
+            fill(output);
+            return output;
+        }
+        catch (NonFiniteWeightException ex)
+        {
+            output.Dispose();
+            throw NonFinite(tensor, ex);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Wraps a kernel's non-finite error as SLM3002 naming the tensor.</summary>
     public QuantizationException NonFinite(TensorProto tensor, NonFiniteWeightException ex) =>
         new(QuantizationErrorCodes.NonFiniteWeight, Source.FilePath,

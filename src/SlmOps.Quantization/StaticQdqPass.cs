@@ -198,8 +198,8 @@ internal static class StaticQdqPass
                     if (producer.Output[i] == tensor) producer.Output[i] = input;
                 }
                 int at = graph.Node.IndexOf(producer) + 1;
-                graph.Node.Insert(at, Node("QuantizeLinear", qName, _domain, [input, scaleName, zeroPointName], [quantized]));
-                graph.Node.Insert(at + 1, Node("DequantizeLinear", dqName, _domain, [quantized, scaleName, zeroPointName], [tensor]));
+                graph.Node.Insert(at, WeightCandidates.Node("QuantizeLinear", qName, [input, scaleName, zeroPointName], [quantized], _domain));
+                graph.Node.Insert(at + 1, WeightCandidates.Node("DequantizeLinear", dqName, [quantized, scaleName, zeroPointName], [tensor], _domain));
                 _dequantized.Add(tensor, tensor);
                 return;
             }
@@ -217,8 +217,8 @@ internal static class StaticQdqPass
                     if (first < 0) first = n;
                 }
             }
-            graph.Node.Insert(first, Node("QuantizeLinear", qName, _domain, [tensor, scaleName, zeroPointName], [quantized]));
-            graph.Node.Insert(first + 1, Node("DequantizeLinear", dqName, _domain, [quantized, scaleName, zeroPointName], [dequantized]));
+            graph.Node.Insert(first, WeightCandidates.Node("QuantizeLinear", qName, [tensor, scaleName, zeroPointName], [quantized], _domain));
+            graph.Node.Insert(first + 1, WeightCandidates.Node("DequantizeLinear", dqName, [quantized, scaleName, zeroPointName], [dequantized], _domain));
             _dequantized.Add(tensor, dequantized);
         }
 
@@ -234,48 +234,14 @@ internal static class StaticQdqPass
         {
             var context = _context;
             var weight = candidate.Weight;
-            var scheme = _scheme;
-            int k = checked((int)candidate.K), n = checked((int)candidate.N);
-            var type = scheme == Int8Scheme.Signed ? DataType.Int8 : DataType.Uint8;
-            var values = context.NewHeader(weight.Name + "_quantized", type, k, n);
-            var scales = context.NewHeader(weight.Name + "_scale", DataType.Float, n);
-            var zeroPoints = context.NewHeader(weight.Name + "_zero_point", type, n);
-            long[] lengths = [(long)k * n, n * 4L, n];
-            var report = context.Report(candidate,
-                $"QDQ per-channel {Name(context.Options.QdqWeights)} symmetric, activations {Name(context.Options.ActivationType)}", lengths.Sum());
-            context.Add(new PayloadGroup([values, scales, zeroPoints], lengths, () =>
-            {
-                using var matrix = WeightMatrix.Read(context, weight, k, n, candidate.Transposed);
-                var output = new PooledPayloads();
-                var q = output.Add((long)k * n);
-                var s = MemoryMarshal.Cast<byte, float>(output.Add(n * 4L));
-                var z = output.Add(n);
-                try
-                {
-                    ChannelQuantizer.Quantize(matrix.Values, k, n, 1, scheme, q, s, z);
-                }
-                catch (NonFiniteWeightException ex)
-                {
-                    output.Dispose();
-                    throw context.NonFinite(weight, ex);
-                }
-                report.Sparsity = matrix.Sparsity;
-                return output;
-            }, workingSetBytes: (long)k * n * 4 + lengths.Sum()));
+            var (values, scales, zeroPoints) = ChannelWeights.Add(context, candidate, _scheme,
+                $"QDQ per-channel {Name(context.Options.QdqWeights)} symmetric, activations {Name(context.Options.ActivationType)}");
 
             string dequantized = context.UniqueName(weight.Name + "_dequantized");
-            var dq = Node("DequantizeLinear", context.UniqueName(weight.Name + "_DequantizeLinear"), "", [values.Name, scales.Name, zeroPoints.Name], [dequantized]);
+            var dq = WeightCandidates.Node("DequantizeLinear", context.UniqueName(weight.Name + "_DequantizeLinear"), [values.Name, scales.Name, zeroPoints.Name], [dequantized]);
             dq.Attribute.Add(WeightCandidates.Int("axis", 1));
             context.Graph.Node.Insert(context.Graph.Node.IndexOf(candidate.Node), dq);
             return dequantized;
         }
-    }
-
-    private static NodeProto Node(string op, string name, string domain, string[] inputs, string[] outputs)
-    {
-        var node = new NodeProto { OpType = op, Name = name, Domain = domain };
-        node.Input.Add(inputs);
-        node.Output.Add(outputs);
-        return node;
     }
 }

@@ -100,6 +100,14 @@ internal static class WeightCandidates
 
     public static string NodeName(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output.FirstOrDefault() ?? node.OpType;
 
+    public static NodeProto Node(string op, string name, string[] inputs, string[] outputs, string domain = "")
+    {
+        var node = new NodeProto { OpType = op, Name = name, Domain = domain };
+        node.Input.Add(inputs);
+        node.Output.Add(outputs);
+        return node;
+    }
+
     public static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 

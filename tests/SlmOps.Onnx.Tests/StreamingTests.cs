@@ -157,7 +157,12 @@ public class StreamingTests
         using var temp = new TempDirectory();
         var model = OnnxModelFactory.CreateLinear();
         var w = model.Graph.Initializer.Single(t => t.Name == "W");
-        var wrong = new PayloadGroup([w], [48], () => new ArrayPayloads(new byte[40]));
+        var wrong = new PayloadGroup([w], [48], () =>
+        {
+            var payloads = new PooledPayloads();
+            payloads.Add(40);
+            return payloads;
+        });
 
         Assert.Throws<InvalidOperationException>(() => StreamingModelWriter.Write(model, [wrong], Path.Combine(temp.FullPath, "m.onnx")));
         Assert.Empty(Directory.GetFiles(temp.FullPath));
