@@ -43,7 +43,7 @@ public sealed record CalibrationSettings
 /// thread, graph optimizations off, so the ranges are deterministic and belong to the tensors as the model names
 /// them), and reduces what it saw with <see cref="CalibrationMethod.MinMax"/> or
 /// <see cref="CalibrationMethod.Percentile"/>. Pass the result as <see cref="QuantizationOptions.Ranges"/> to
-/// <see cref="ModelQuantizer.Quantize"/>, or save it with <see cref="ActivationRanges.Save"/>.
+/// <see cref="ModelQuantizer.Quantize(string, string, QuantizationOptions)"/>, or save it with <see cref="ActivationRanges.Save"/>.
 /// </summary>
 /// <remarks>
 /// Percentile, exactly: pass 1 finds each tensor's min, max and m = max |x| over all samples; pass 2 counts |x|

@@ -84,7 +84,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         string variantModel = request.VariantDirectory + WorkerFiles.Variant;
         outputs.Add(variantModel);
         outputs.Add(variantModel + ".data");
-        var result = ModelQuantizer.Quantize(model.FilePath, variantModel, options);
+        var result = ModelQuantizer.Quantize(model, variantModel, options);
         if (result.DataPath is null) outputs.Remove(variantModel + ".data");
         foreach (var message in result.Messages)
         {
