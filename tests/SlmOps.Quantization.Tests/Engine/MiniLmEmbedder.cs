@@ -31,15 +31,21 @@ public sealed class MiniLmEmbedder : IDisposable
             NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(new long[length], shape)),
         };
         using var results = _session.Run(inputs, ["last_hidden_state"]);
-        var hidden = results[0].AsTensor<float>();
-        int width = hidden.Dimensions[2];
-        var pooled = new float[width];
-        for (int t = 0; t < length; t++)
-        {
-            for (int i = 0; i < width; i++) pooled[i] += hidden[0, t, i] / length;
-        }
+        var pooled = MeanPool(results[0].AsTensor<float>().ToArray(), length);
         float norm = MathF.Sqrt(pooled.Sum(v => v * v));
         return pooled.Select(v => v / norm).ToArray();
+    }
+
+    /// <summary>The mean over the tokens of a [1, tokens, width] hidden state.</summary>
+    public static float[] MeanPool(float[] hidden, int tokens)
+    {
+        int width = hidden.Length / tokens;
+        var pooled = new float[width];
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int i = 0; i < width; i++) pooled[i] += hidden[t * width + i] / tokens;
+        }
+        return pooled;
     }
 
     public static double Cosine(float[] a, float[] b)

@@ -5,9 +5,11 @@ using Microsoft.ML.Tokenizers;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Fp16;
+using SlmOps.Quantization.Tests.Engine;
 using SlmOps.Testing;
 using Xunit.Abstractions;
 using static SlmOps.Quantization.Tests.Fp16.Fp16TestSupport;
+
 
 namespace SlmOps.Quantization.Tests.Fp16;
 
@@ -75,7 +77,7 @@ public class Fp16MiniLmTests(ITestOutputHelper output)
             Assert.Equal(TensorElementType.Float, candidate.Type);
             Assert.All(candidate.Values, v => Assert.True(float.IsFinite(v)));
 
-            double cosine = Cosine(MeanPool(reference.Values, ids.Length), MeanPool(candidate.Values, ids.Length));
+            double cosine = MiniLmEmbedder.Cosine(MiniLmEmbedder.MeanPool(reference.Values, ids.Length), MiniLmEmbedder.MeanPool(candidate.Values, ids.Length));
             output.WriteLine($"cosine {cosine:F6}  ({ids.Length} tokens) \"{sentence}\"");
             Assert.True(cosine >= 0.999, $"cosine {cosine} for \"{sentence}\"");
         }
@@ -96,26 +98,5 @@ public class Fp16MiniLmTests(ITestOutputHelper output)
         Assert.Equal(r1.ConvertedInitializers, r2.ConvertedInitializers);
         Assert.Equal(first.ToByteArray(), second.ToByteArray());
         Assert.All(first.Graph.Initializer, t => Assert.True(t.RawData.IsEmpty));
-    }
-
-    private static float[] MeanPool(float[] hidden, int tokens)
-    {
-        int width = hidden.Length / tokens;
-        var pooled = new float[width];
-        for (int t = 0; t < tokens; t++)
-            for (int d = 0; d < width; d++) pooled[d] += hidden[t * width + d] / tokens;
-        return pooled;
-    }
-
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-        return dot / Math.Sqrt(na * nb);
     }
 }
