@@ -205,6 +205,9 @@ public sealed class ViewPayload(PayloadView view) : ProducedPayloads
     }
 }
 
+/// <summary>A model too big for one protobuf file was to be written without external data; nothing was written.</summary>
+public sealed class ModelTooLargeException(string message) : InvalidOperationException(message);
+
 /// <summary>
 /// Writes a model whose large payloads are produced on the fly, one group at a time, so memory holds the graph
 /// structure plus the few payloads being computed, never the whole model. Inline files are written in one pass
@@ -244,14 +247,15 @@ public static class StreamingModelWriter
             }
         }
 
+        long inlineBytes = payloadBytes + model.CalculateSize();
         bool external = options.ExternalData switch
         {
             ExternalDataMode.Always => true,
             ExternalDataMode.Never => false,
-            _ => payloadBytes + model.CalculateSize() > options.InlineLimitBytes,
+            _ => inlineBytes > options.InlineLimitBytes,
         };
-        if (!external && payloadBytes + model.CalculateSize() > int.MaxValue)
-            throw new InvalidOperationException($"The model needs {payloadBytes:N0} bytes of weights, more than one ONNX file can hold (2 GB); write it with external data.");
+        if (!external && inlineBytes > int.MaxValue)
+            throw new ModelTooLargeException($"The model needs {payloadBytes:N0} bytes of weights, more than one ONNX file can hold (2 GB); write it with external data.");
 
         string dataName = Path.GetFileName(full) + ".data";
         string dataPath = Path.Combine(folder, dataName);

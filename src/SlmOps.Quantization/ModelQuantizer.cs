@@ -122,6 +122,11 @@ public static class ModelQuantizer
         {
             written = StreamingModelWriter.Write(context.Output, context.Groups, output, options.Write);
         }
+        catch (ModelTooLargeException ex)
+        {
+            throw new QuantizationException(QuantizationErrorCodes.OutputWriteFailed, output,
+                ex.Message + " Leave external data on auto (--external-data auto) or set it to always.", ex);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new QuantizationException(QuantizationErrorCodes.OutputWriteFailed, output,

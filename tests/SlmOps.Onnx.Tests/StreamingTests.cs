@@ -139,6 +139,20 @@ public class StreamingTests
     }
 
     [Fact]
+    public void More_than_2_GB_inline_is_refused_before_anything_is_produced_or_written()
+    {
+        using var temp = new TempDirectory();
+        var model = OnnxModelFactory.CreateLinear();
+        var w = model.Graph.Initializer.Single(t => t.Name == "W");
+        var huge = new PayloadGroup([w], [3_000_000_000], () => throw new InvalidOperationException("must not be produced"));
+
+        var ex = Assert.Throws<ModelTooLargeException>(() =>
+            StreamingModelWriter.Write(model, [huge], Path.Combine(temp.FullPath, "m.onnx"), new ModelWriteOptions { ExternalData = ExternalDataMode.Never }));
+        Assert.Contains("external data", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(temp.FullPath));
+    }
+
+    [Fact]
     public void A_producer_failure_leaves_no_file_behind()
     {
         using var temp = new TempDirectory();
