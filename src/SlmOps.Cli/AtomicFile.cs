@@ -1,3 +1,4 @@
+using SlmOps.Onnx;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -65,7 +66,7 @@ internal static class AtomicFile
         try
         {
             writeTemp(temp);
-            File.Move(temp, path, overwrite: true);
+            FileCommit.MoveIntoPlace(temp, path);
         }
         finally
         {

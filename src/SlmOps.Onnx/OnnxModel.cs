@@ -78,7 +78,7 @@ public static class OnnxModelWriter
             {
                 model.WriteTo(stream);
             }
-            File.Move(temp, full, overwrite: true);
+            FileCommit.MoveIntoPlace(temp, full);
         }
         catch
         {

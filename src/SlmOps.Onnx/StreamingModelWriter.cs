@@ -275,8 +275,8 @@ public static class StreamingModelWriter
                 WriteInline(model, slots, tempModel, options);
             }
 
-            if (tempData is not null) File.Move(tempData, dataPath, overwrite: true);
-            File.Move(tempModel, full, overwrite: true);
+            if (tempData is not null) FileCommit.MoveIntoPlace(tempData, dataPath);
+            FileCommit.MoveIntoPlace(tempModel, full);
             return new ModelWriteResult(full, new FileInfo(full).Length, external ? dataPath : null, dataBytes);
         }
         finally

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using SlmOps.Testing;
 
@@ -50,8 +51,10 @@ public sealed class BuildTests(SdkPackageFixture sdk)
     {
         using var project = LinearProject();
 
-        project.Build().AssertSuccess();
+        CommandResult build = project.Build().AssertSuccess();
 
+        // The package carries the worker precompiled (ReadyToRun) for the RID it was packed on, this one.
+        Assert.Contains($"tools/net10.0/{RuntimeInformation.RuntimeIdentifier}/slmops.dll", build.Output.Replace('\\', '/'));
         string model = Path.Combine(project.OutputDirectory, "models", "Linear", "model.onnx");
         Assert.True(File.Exists(model), "the model is copied to models/Linear/");
         string manifest = File.ReadAllText(Path.Combine(project.OutputDirectory, "models", "Linear", "manifest.json"));
