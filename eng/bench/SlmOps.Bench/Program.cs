@@ -21,6 +21,7 @@ if (!File.Exists(portable) || !File.Exists(readyToRun))
 }
 
 Kernels();
+if (args.Contains("--kernels-only")) return 0;
 Console.WriteLine();
 EndToEnd(readyToRun, portable, large);
 return 0;
@@ -52,6 +53,14 @@ static void Kernels()
         ("fp16 convert with clamping, 1 thread", Best(() => HalfConverter.Convert(weights, half))),
         ($"int4 block 32 symmetric, scale search, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], -1))),
         ($"int4 block 32 symmetric, round to nearest, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], -1, scaleSearch: false))),
+        // The engine runs these per tensor, in parallel across tensors: here the matrix as two [K/2, N] tensors at once.
+        ("int8 per-channel unsigned, two tensors in parallel", Best(() => Parallel.For(0, 2, part =>
+        {
+            int rows = K / 2, offset = part * rows * N;
+            ChannelQuantizer.Quantize(weights.AsSpan(offset, rows * N), rows, N, 1, Int8Scheme.Unsigned, q.AsSpan(offset, rows * N), new float[N], new byte[N]);
+        }))),
+        ("fp16 convert with clamping, two tensors in parallel", Best(() => Parallel.For(0, 2, part =>
+            HalfConverter.Convert(weights.AsSpan(part * weights.Length / 2, weights.Length / 2), half.AsSpan(part * weights.Length / 2, weights.Length / 2))))),
     };
 
     Console.WriteLine($"Kernels on a {K}x{N} float matrix ({bytes / 1048576} MiB), best of 5");
