@@ -162,12 +162,12 @@ internal sealed class QuantizationContext : IDisposable
     }
 
     /// <summary>
-    /// Fills fresh pooled payload buffers with <paramref name="fill"/> (on a writer thread). A kernel's non-finite
-    /// error becomes SLM3002 naming <paramref name="tensor"/>; on any failure the buffers go back to the pool.
+    /// Fills fresh native payload buffers with <paramref name="fill"/> (on a writer thread). A kernel's non-finite
+    /// error becomes SLM3002 naming <paramref name="tensor"/>; on any failure the buffers are freed.
     /// </summary>
-    public PooledPayloads Produce(TensorProto tensor, Action<PooledPayloads> fill)
+    public NativePayloads Produce(TensorProto tensor, Action<NativePayloads> fill)
     {
-        var output = new PooledPayloads();
+        var output = new NativePayloads();
         try
         {
             fill(output);

@@ -173,7 +173,7 @@ public class StreamingTests
         var w = model.Graph.Initializer.Single(t => t.Name == "W");
         var wrong = new PayloadGroup([w], [48], () =>
         {
-            var payloads = new PooledPayloads();
+            var payloads = new NativePayloads();
             payloads.Add(40);
             return payloads;
         });
