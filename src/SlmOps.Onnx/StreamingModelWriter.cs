@@ -32,9 +32,9 @@ public sealed record ModelWriteOptions
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// A second group starts while others are in flight only if their working sets add up to no more than this, so a
-    /// model of 256 MB tensors is produced one tensor at a time (the kernels are parallel inside a tensor), while
-    /// small tensors still overlap.
+    /// A group starts while others are in flight (being produced, or produced and waiting to be written) only if their
+    /// working sets add up to no more than this, so a model of 256 MB tensors is produced one tensor at a time (the
+    /// kernels are parallel inside a tensor), while small tensors overlap and run ahead of the writer.
     /// </summary>
     public long MaxBytesInFlight { get; init; } = 128L << 20;
 }
@@ -402,8 +402,9 @@ public static class StreamingModelWriter
 
     /// <summary>
     /// Hands every grouped header of the main graph with its payload to <paramref name="sink"/>, in initializer order.
-    /// Groups are produced on worker threads, up to the degree of parallelism ahead of the writer; each is disposed
-    /// after its last payload has been written, which bounds memory to the groups in flight.
+    /// Groups are produced on worker threads, at most the degree of parallelism at a time and as far ahead of the writer
+    /// as <see cref="ModelWriteOptions.MaxBytesInFlight"/> allows; each is disposed after its last payload has been
+    /// written, which bounds memory to the groups in flight.
     /// </summary>
     private static void ForEachPayload(ModelProto model, Dictionary<TensorProto, (PayloadGroup Group, int Index)> slots,
         ModelWriteOptions options, PayloadSink sink)
@@ -422,15 +423,19 @@ public static class StreamingModelWriter
             }
         }
 
+        // Groups run at most MaxDegreeOfParallelism at a time, but finished ones may wait for the writer: while it
+        // copies a big unchanged tensor (MiniLM's 47 MB embedding table comes first), the rest are already quantized.
+        var scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, Math.Max(1, options.MaxDegreeOfParallelism)).ConcurrentScheduler;
         var started = new Dictionary<PayloadGroup, Task<ProducedPayloads>>(ReferenceEqualityComparer.Instance);
+        long bytesInFlight = 0;
         int next = 0;
         void StartAhead()
         {
-            while (next < groupOrder.Count && started.Count < Math.Max(1, options.MaxDegreeOfParallelism)
-                && (started.Count == 0 || started.Keys.Sum(g => g.WorkingSetBytes) + groupOrder[next].WorkingSetBytes <= options.MaxBytesInFlight))
+            while (next < groupOrder.Count && (started.Count == 0 || bytesInFlight + groupOrder[next].WorkingSetBytes <= options.MaxBytesInFlight))
             {
                 var group = groupOrder[next++];
-                started[group] = Task.Run(group.Produce);
+                bytesInFlight += group.WorkingSetBytes;
+                started[group] = Task.Factory.StartNew(group.Produce, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler);
             }
         }
 
@@ -445,6 +450,7 @@ public static class StreamingModelWriter
                 if (--remaining[group] == 0)
                 {
                     started.Remove(group);
+                    bytesInFlight -= group.WorkingSetBytes;
                     produced.Dispose();
                 }
             }

@@ -181,4 +181,59 @@ public class StreamingTests
         Assert.Throws<InvalidOperationException>(() => StreamingModelWriter.Write(model, [wrong], Path.Combine(temp.FullPath, "m.onnx")));
         Assert.Empty(Directory.GetFiles(temp.FullPath));
     }
+
+    [Theory]
+    [InlineData(1, 1000, 1)]     // one producer at a time
+    [InlineData(2, 1000, 2)]     // at most two at a time, however many may wait for the writer
+    [InlineData(4, 100, 1)]      // 100-byte groups under a 100-byte budget: one in flight at a time
+    [InlineData(4, 250, 2)]
+    public void Producers_run_at_most_the_degree_of_parallelism_at_once_and_the_bytes_in_flight_stay_bounded(int parallelism, long budget, int maxConcurrent)
+    {
+        using var temp = new TempDirectory();
+        var model = new ModelProto { IrVersion = 8, Graph = new GraphProto { Name = "g" } };
+        model.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
+        int running = 0, mostRunning = 0, alive = 0, mostAlive = 0;
+        var groups = new List<PayloadGroup>();
+        for (int i = 0; i < 24; i++)
+        {
+            var header = new TensorProto { Name = $"t{i}", DataType = (int)TensorProto.Types.DataType.Uint8 };
+            header.Dims.Add(4);
+            model.Graph.Initializer.Add(header);
+            byte value = (byte)i;
+            groups.Add(new PayloadGroup([header], [4], () =>
+            {
+                Track(ref mostRunning, Interlocked.Increment(ref running));
+                Thread.Sleep(2);
+                Interlocked.Decrement(ref running);
+                Track(ref mostAlive, Interlocked.Increment(ref alive));
+                return new CountedPayload([value, value, value, value], () => Interlocked.Decrement(ref alive));
+            }, workingSetBytes: 100));
+        }
+
+        string output = Path.Combine(temp.FullPath, "m.onnx");
+        StreamingModelWriter.Write(model, groups, output, new ModelWriteOptions { MaxDegreeOfParallelism = parallelism, MaxBytesInFlight = budget });
+
+        Assert.True(mostRunning <= maxConcurrent, $"{mostRunning} producers ran at once");
+        Assert.True(mostAlive <= Math.Max(1, budget / 100), $"{mostAlive} groups were held at once");
+        Assert.Equal(0, alive);
+        var written = OnnxModelLoader.Load(output).Proto.Graph.Initializer;
+        Assert.All(written, t => Assert.Equal(Enumerable.Repeat((byte)int.Parse(t.Name[1..]), 4), t.RawData.ToByteArray()));
+    }
+
+    private static void Track(ref int most, int now)
+    {
+        for (int seen = Volatile.Read(ref most); now > seen; seen = Volatile.Read(ref most))
+            Interlocked.CompareExchange(ref most, now, seen);
+    }
+
+    private sealed class CountedPayload(byte[] bytes, Action disposed) : ProducedPayloads
+    {
+        public override ReadOnlySpan<byte> Get(int index) => bytes;
+
+        public override void Dispose()
+        {
+            disposed();
+            base.Dispose();
+        }
+    }
 }
