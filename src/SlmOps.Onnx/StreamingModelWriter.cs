@@ -110,25 +110,28 @@ public abstract class ProducedPayloads : IDisposable
 /// </summary>
 public sealed unsafe class NativePayloads : ProducedPayloads
 {
-    private readonly List<(nint Pointer, int Length)> _buffers = [];
+    // A list of a reference type: its code is shared and precompiled, where a list of tuples would be compiled at run time.
+    private readonly List<Buffer> _buffers = [];
 
     /// <summary>Allocates the zeroed buffer for the next payload (index = the number allocated before).</summary>
     public Span<byte> Add(long length)
     {
         int size = checked((int)length);
-        void* pointer = NativeMemory.AllocZeroed((nuint)Math.Max(size, 1));
-        _buffers.Add(((nint)pointer, size));
-        return new Span<byte>(pointer, size);
+        var buffer = new Buffer((nint)NativeMemory.AllocZeroed((nuint)Math.Max(size, 1)), size);
+        _buffers.Add(buffer);
+        return new Span<byte>((void*)buffer.Pointer, size);
     }
 
     public override ReadOnlySpan<byte> Get(int index) => new((void*)_buffers[index].Pointer, _buffers[index].Length);
 
     public override void Dispose()
     {
-        foreach (var (pointer, _) in _buffers) NativeMemory.Free((void*)pointer);
+        foreach (var buffer in _buffers) NativeMemory.Free((void*)buffer.Pointer);
         _buffers.Clear();
         base.Dispose();
     }
+
+    private sealed record Buffer(nint Pointer, int Length);
 }
 
 /// <summary>
