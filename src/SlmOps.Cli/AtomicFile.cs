@@ -1,6 +1,6 @@
-using SlmOps.Onnx;
 using System.Security.Cryptography;
 using System.Text;
+using SlmOps.Onnx;
 
 namespace SlmOps.Cli;
 

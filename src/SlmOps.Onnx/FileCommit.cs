@@ -4,10 +4,11 @@ namespace SlmOps.Onnx;
 public static class FileCommit
 {
     /// <summary>
-    /// Moves the finished <paramref name="temp"/> onto <paramref name="destination"/>. Readers see the old file or the
-    /// new one, never a half-written one. On Linux an existing destination is unlinked first: ext4 (auto_da_alloc)
-    /// flushes a file renamed over another one to disk inside the rename, which made replacing a 55 MB model take
-    /// ~27 ms longer than writing a new one; an open or mapped old file stays readable by whoever holds it.
+    /// Moves the finished <paramref name="temp"/> onto <paramref name="destination"/>, so no reader ever sees a
+    /// half-written file. On Linux an existing destination is unlinked first: ext4 (auto_da_alloc) writes a file
+    /// renamed over another one to disk inside the rename, which made replacing a 55 MB model take ~27 ms longer than
+    /// writing a new one. The path is then briefly absent; an old file that is open or mapped stays readable by
+    /// whoever holds it.
     /// </summary>
     public static void MoveIntoPlace(string temp, string destination)
     {

@@ -1,5 +1,5 @@
-using Google.Protobuf;
 using System.Runtime.InteropServices;
+using Google.Protobuf;
 using SlmOps.Onnx.Protobuf;
 
 namespace SlmOps.Onnx;
