@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Kernels;
+using SlmOps.Quantization.Tests.Kernels;
 using SlmOps.Testing;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 
@@ -65,17 +66,6 @@ public sealed class EngineTests : IDisposable
 
     private static float[] Input(int rows = 3) => Enumerable.Range(0, rows * K).Select(i => MathF.Sin(i * 0.37f)).ToArray();
 
-    private static double RelativeError(float[] expected, float[] actual)
-    {
-        double num = 0, den = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            num += Math.Pow(expected[i] - actual[i], 2);
-            den += Math.Pow(expected[i], 2);
-        }
-        return Math.Sqrt(num / den);
-    }
-
     [Theory]
     [InlineData(Precision.Int4, true, 0.12)]
     [InlineData(Precision.Int4, false, 0.12)]
@@ -89,7 +79,7 @@ public sealed class EngineTests : IDisposable
         var result = ModelQuantizer.Quantize(source, target, new QuantizationOptions { Precision = precision, Symmetric = symmetric });
 
         var x = Input();
-        double error = RelativeError(Run(source, x), Run(target, x));
+        double error = KernelModels.RelativeError(Run(source, x), Run(target, x));
         Assert.True(error < tolerance, $"relative error {error}");
         if (precision != Precision.Fp16)
         {
@@ -133,7 +123,7 @@ public sealed class EngineTests : IDisposable
             using var outputs = session.Run(new RunOptions(), ["ids"], [input], ["e"]);
             return outputs[0].GetTensorDataAsSpan<float>().ToArray();
         }
-        Assert.True(RelativeError(Lookup(source), Lookup(target)) < tolerance);
+        Assert.True(KernelModels.RelativeError(Lookup(source), Lookup(target)) < tolerance);
     }
 
     [Theory]
@@ -154,7 +144,7 @@ public sealed class EngineTests : IDisposable
         Assert.Equal(2, graph.Node.Count(n => n.OpType == "DynamicQuantizeLinear")); // x, and r (Gemm's input)
         Assert.Single(graph.Initializer, t => t.Name.StartsWith("W1_quantized", StringComparison.Ordinal));
         var x = Input();
-        Assert.True(RelativeError(Run(source, x, "h2"), Run(target, x, "h2")) < 0.03);
+        Assert.True(KernelModels.RelativeError(Run(source, x, "h2"), Run(target, x, "h2")) < 0.03);
     }
 
     [Theory]

@@ -10,6 +10,18 @@ namespace SlmOps.Quantization.Tests.Kernels;
 /// <summary>Single-purpose ONNX models around quantized weights, run in ONNX Runtime on the CPU, and their float references.</summary>
 internal static class KernelModels
 {
+    /// <summary>‖expected − actual‖ / ‖expected‖ over all elements.</summary>
+    public static double RelativeError(float[] expected, float[] actual)
+    {
+        double num = 0, den = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            num += Math.Pow(expected[i] - actual[i], 2);
+            den += Math.Pow(expected[i], 2);
+        }
+        return Math.Sqrt(num / den);
+    }
+
     /// <summary>A model with opsets "" 13 and com.microsoft 1, one float input A [m, k] and one float output Y [m, n].</summary>
     public static ModelProto Model(int m, int k, int n, IEnumerable<TensorProto> initializers, params NodeProto[] nodes)
     {

@@ -81,17 +81,6 @@ internal static class QdqModels
         return results[0].AsTensor<float>().ToArray();
     }
 
-    public static double RelativeError(float[] expected, float[] actual)
-    {
-        double num = 0, den = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            num += Math.Pow(expected[i] - actual[i], 2);
-            den += Math.Pow(expected[i], 2);
-        }
-        return Math.Sqrt(num / den);
-    }
-
     private static TensorProto Tensor(string name, float[] values, params long[] dims)
     {
         var t = new TensorProto { Name = name, DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(OnnxModelFactory.FloatBytes(values)) };

@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using SlmOps.Calibration;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
+using SlmOps.Quantization.Tests.Kernels;
 using SlmOps.Testing;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 using static SlmOps.Quantization.Tests.Qdq.QdqModels;
@@ -44,9 +45,9 @@ public sealed class StaticQdqTests : IDisposable
         foreach (int seed in new[] { 1, 2, 3 })
         {
             var x = Input(seed);
-            double error = RelativeError(Run(source, x), Run(target, x));
+            double error = KernelModels.RelativeError(Run(source, x), Run(target, x));
             Assert.True(error < tolerance, $"relative error {error:0.0000} on input {seed}");
-            double errorZ = RelativeError(Run(source, x, "z"), Run(target, x, "z"));
+            double errorZ = KernelModels.RelativeError(Run(source, x, "z"), Run(target, x, "z"));
             Assert.True(errorZ < 2 * tolerance, $"relative error of z {errorZ:0.0000} on input {seed}");
         }
     }
@@ -103,7 +104,7 @@ public sealed class StaticQdqTests : IDisposable
         Assert.Equal(zeroPoint, initializers["x_zero_point"].RawData[0]);
 
         var x = Input(5);
-        Assert.True(RelativeError(Run(source, x, "h2"), Run(target, x, "h2")) < 0.03);
+        Assert.True(KernelModels.RelativeError(Run(source, x, "h2"), Run(target, x, "h2")) < 0.03);
     }
 
     [Theory]
@@ -127,7 +128,7 @@ public sealed class StaticQdqTests : IDisposable
         Assert.Equal(expected, BinaryPrimitives.ReadUInt16LittleEndian(zeroPoint.RawData.Span));
 
         var x = Input(9);
-        Assert.True(RelativeError(Run(source, x), Run(target, x)) < 0.01);
+        Assert.True(KernelModels.RelativeError(Run(source, x), Run(target, x)) < 0.01);
     }
 
     [Fact]
@@ -164,7 +165,7 @@ public sealed class StaticQdqTests : IDisposable
         ModelQuantizer.Quantize(source, b, Qdq(percentile));
         var x = Input(3);
         var reference = Run(source, x);
-        double errorMinMax = RelativeError(reference, Run(a, x)), errorPercentile = RelativeError(reference, Run(b, x));
+        double errorMinMax = KernelModels.RelativeError(reference, Run(a, x)), errorPercentile = KernelModels.RelativeError(reference, Run(b, x));
         Assert.True(errorPercentile < 0.03, $"percentile error {errorPercentile}");
         Assert.True(errorPercentile * 3 < errorMinMax, $"percentile {errorPercentile:0.0000} vs minmax {errorMinMax:0.0000}");
     }
@@ -293,7 +294,7 @@ public sealed class StaticQdqTests : IDisposable
         using var y = session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(new float[] { 1, -2, 0.5f, 3 }, [1, 4]))]);
         using var reference = new InferenceSession(source);
         using var expected = reference.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(new float[] { 1, -2, 0.5f, 3 }, [1, 4]))]);
-        Assert.True(RelativeError(expected[0].AsTensor<float>().ToArray(), y[0].AsTensor<float>().ToArray()) < 0.03);
+        Assert.True(KernelModels.RelativeError(expected[0].AsTensor<float>().ToArray(), y[0].AsTensor<float>().ToArray()) < 0.03);
     }
 
     [Fact]
