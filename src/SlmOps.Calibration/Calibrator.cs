@@ -175,7 +175,7 @@ public static class Calibrator
     /// </summary>
     private static (string Path, HashSet<string> FromFeeds) WriteObservingModel(string modelPath, List<string> names, string target)
     {
-        var source = OnnxModelLoader.Load(modelPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = 4096 });
+        using var source = OnnxModelLoader.Load(modelPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = 4096 });
         var model = source.Proto.Clone();
         var graph = model.Graph;
         using var reader = source.OpenPayloads();

@@ -28,15 +28,14 @@ internal static class AtomicFile
         return new FileInfo(destination).Length;
     }
 
-    /// <summary>Copies <paramref name="source"/> while hashing it in the same pass; returns SHA-256 (lower-case hex) and length.</summary>
-    public static (string Sha256, long Length) CopyWithSha256(string source, string destination)
+    /// <summary>Copies <paramref name="input"/> while hashing it in the same pass; returns SHA-256 (lower-case hex) and length.</summary>
+    public static (string Sha256, long Length) CopyWithSha256(Stream input, string destination)
     {
         string sha = "";
         long length = 0;
         Commit(destination, temp =>
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
             using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
             var buffer = new byte[BufferSize];
             int read;

@@ -34,7 +34,8 @@ internal static class InspectCommand
         ModelInspection inspection;
         try
         {
-            inspection = OnnxModelLoader.Load(path).Inspect();
+            using var model = OnnxModelLoader.Load(path);
+            inspection = model.Inspect();
         }
         catch (OnnxModelException ex)
         {

@@ -20,7 +20,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         try
         {
             // Payloads stay in the file: the contract needs only the graph, and the quantizer streams the weights.
-            var model = OnnxModelLoader.Load(request.Source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096 });
+            using var model = OnnxModelLoader.Load(request.Source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096 });
             string sha = model.Sha256!;
             if (request.Sha256.Length > 0 && !string.Equals(sha, request.Sha256, StringComparison.OrdinalIgnoreCase))
             {
@@ -117,7 +117,8 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         {
             // The loader has checked that the location is relative and has no '..', so this stays in the variant folder.
             string target = Path.GetFullPath(Path.Combine(request.VariantDirectory, external.RelativePath));
-            var (sha, length) = AtomicFile.CopyWithSha256(external.FullPath, target);
+            using var source = model.OpenExternalDataFile(external);
+            var (sha, length) = AtomicFile.CopyWithSha256(source, target);
             outputs.Add(target);
             files.Add((external.RelativePath, sha, length));
         }

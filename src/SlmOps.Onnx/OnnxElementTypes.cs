@@ -55,11 +55,11 @@ public static class OnnxElementTypes
         _ => 0,
     };
 
-    /// <summary>Payload bytes of <paramref name="elementCount"/> elements, rounding sub-byte types up; null when unknown.</summary>
+    /// <summary>Payload bytes of <paramref name="elementCount"/> elements, rounding sub-byte types up; null when the type is unknown or the count too large.</summary>
     public static long? GetByteCount(int dataType, long elementCount)
     {
         int bits = GetBitsPerElement(dataType);
-        if (bits == 0 || elementCount < 0) return null;
-        return checked((elementCount * bits + 7) / 8);
+        if (bits == 0 || elementCount < 0 || elementCount > (long.MaxValue - 7) / bits) return null;
+        return (elementCount * bits + 7) / 8;
     }
 }

@@ -1,17 +1,24 @@
 using Google.Protobuf;
+using Microsoft.Win32.SafeHandles;
 using SlmOps.Onnx.Protobuf;
 
 namespace SlmOps.Onnx;
 
-/// <summary>A loaded and checked ONNX model file. Create with <see cref="OnnxModelLoader.Load"/>.</summary>
-public sealed class OnnxModel
+/// <summary>
+/// A loaded and checked ONNX model file. Create with <see cref="OnnxModelLoader.Load"/>. It keeps the model file and its
+/// external-data files open, so payloads are read from the files that were checked even if the paths change;
+/// dispose it when done.
+/// </summary>
+public sealed class OnnxModel : IDisposable
 {
     private readonly IReadOnlyDictionary<TensorProto, PayloadRange> _deferred;
+    private readonly IReadOnlyDictionary<string, SafeFileHandle> _files;
 
     internal OnnxModel(string path, ModelProto proto, long fileLength, string? sha256, IReadOnlyList<ExternalDataFile> externalDataFiles,
-        IReadOnlyDictionary<TensorProto, PayloadRange> deferred)
+        IReadOnlyDictionary<TensorProto, PayloadRange> deferred, IReadOnlyDictionary<string, SafeFileHandle> files)
     {
         _deferred = deferred;
+        _files = files;
         FilePath = path;
         Proto = proto;
         FileLength = fileLength;
@@ -53,6 +60,40 @@ public sealed class OnnxModel
 
     /// <summary>Summarizes the model: I/O, opsets, operators, initializers, external data.</summary>
     public ModelInspection Inspect() => ModelInspector.Inspect(this);
+
+    /// <summary>Opens <paramref name="tensor"/>'s payload as a read-only stream (<c>raw_data</c>, or its range of the file that holds it).</summary>
+    public Stream OpenPayloadStream(TensorProto tensor)
+    {
+        var data = GetTensorData(tensor);
+        return data.Storage switch
+        {
+            TensorStorage.None => Stream.Null,
+            TensorStorage.Raw => new MemoryStream(tensor.RawData.ToByteArray(), writable: false),
+            TensorStorage.External => new FileRangeStream(HandleOf(data), data.External!.Offset, data.ByteLength!.Value),
+            TensorStorage.Deferred => new FileRangeStream(HandleOf(data), data.Range.Offset, data.Range.Length),
+            _ => throw new NotSupportedException($"Tensor '{tensor.Name}' stores its payload in typed fields; read them from the TensorProto."),
+        };
+    }
+
+    /// <summary>Opens one of <see cref="ExternalDataFiles"/>, whole, through the handle the loader checked.</summary>
+    public Stream OpenExternalDataFile(ExternalDataFile file) => new FileRangeStream(_files[file.FullPath], 0, file.FileLength);
+
+    /// <summary>The open file that holds a payload in a file (<see cref="TensorStorage.External"/> or <see cref="TensorStorage.Deferred"/>).</summary>
+    internal SafeFileHandle HandleOf(TensorData data) => data.Storage switch
+    {
+        TensorStorage.External => _files[ExternalPath(data.External!.Location)],
+        TensorStorage.Deferred => _files[FilePath],
+        _ => throw new InvalidOperationException($"Tensor '{data.Name}' keeps its payload in memory, not in a file."),
+    };
+
+    /// <summary>The absolute path of an external-data location, as the loader resolved it.</summary>
+    internal string ExternalPath(string location) => Path.GetFullPath(Path.Combine(DirectoryPath, location));
+
+    /// <summary>Closes the model file and its external-data files.</summary>
+    public void Dispose()
+    {
+        foreach (var handle in _files.Values) handle.Dispose();
+    }
 }
 
 /// <summary>One external-data file a model references.</summary>

@@ -6,24 +6,17 @@ internal static class PathSafety
     private const int MaxLinkHops = 40;
 
     /// <summary>
-    /// Returns null when <paramref name="location"/> is safe, else the reason. Safe means: not empty, relative,
-    /// no <c>..</c> segment, and its real path (all symlinks resolved) is inside the real path of <paramref name="baseDirectory"/>.
+    /// Returns null when <paramref name="location"/> is acceptable as written, else the reason: not empty, no NUL,
+    /// relative, and no <c>..</c> segment anywhere. Where it really leads is checked on the opened file.
     /// </summary>
-    public static string? CheckRelativeLocation(string baseDirectory, string location, out string fullPath)
+    public static string? CheckLocationSyntax(string location)
     {
-        fullPath = "";
         if (string.IsNullOrWhiteSpace(location)) return "the location is empty";
         if (location.Contains('\0')) return "the location contains a NUL character";
         if (location[0] is '/' or '\\' || Path.IsPathRooted(location) || (location.Length >= 2 && location[1] == ':'))
             return "the location is an absolute path";
         if (location.Split('/', '\\').Any(segment => segment == ".."))
             return "the location contains a '..' segment";
-
-        fullPath = Path.GetFullPath(Path.Combine(baseDirectory, location));
-        string realBase = GetRealPath(Path.GetFullPath(baseDirectory));
-        string realTarget = GetRealPath(fullPath);
-        if (!IsInside(realBase, realTarget))
-            return $"the location resolves through a symbolic link to '{realTarget}', outside the model's folder";
         return null;
     }
 
@@ -60,7 +53,8 @@ internal static class PathSafety
             [Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries);
     }
 
-    private static bool IsInside(string directory, string path)
+    /// <summary>True when <paramref name="path"/> is below <paramref name="directory"/> (both real, absolute paths).</summary>
+    public static bool IsInside(string directory, string path)
     {
         var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()
             ? StringComparison.OrdinalIgnoreCase

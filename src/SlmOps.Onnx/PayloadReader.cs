@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 using SlmOps.Onnx.Protobuf;
 
 namespace SlmOps.Onnx;
@@ -30,40 +31,40 @@ public sealed class PayloadReader : IDisposable
             case TensorStorage.Typed:
                 return PayloadView.FromMemory(PackTyped(tensor));
             case TensorStorage.External:
-                var external = data.External!;
-                long length = data.ByteLength ?? throw new InvalidDataException($"Tensor '{tensor.Name}' has no external length and no fixed-size shape.");
-                return Map(Path.Combine(_model.DirectoryPath, external.Location), external.Offset, length);
+                return Map(data, _model.ExternalPath(data.External!.Location), data.External.Offset, data.ByteLength!.Value);
             default:
-                return Map(data.FilePath!, data.Range.Offset, data.Range.Length);
+                return Map(data, data.FilePath!, data.Range.Offset, data.Range.Length);
         }
     }
 
-    /// <summary>Where the payload of <paramref name="tensor"/> is in a file (external data or deferred), or null when it is in memory.</summary>
-    public (string Path, long Offset)? FileRange(TensorProto tensor)
+    /// <summary>
+    /// Where the payload of <paramref name="tensor"/> is in a file (external data or deferred): the open handle the
+    /// loader checked, the path (for messages) and the offset; null when the payload is in memory.
+    /// </summary>
+    public (SafeFileHandle Handle, string Path, long Offset)? FileRange(TensorProto tensor)
     {
         var data = _model.GetTensorData(tensor);
         return data.Storage switch
         {
-            TensorStorage.External => (Path.Combine(_model.DirectoryPath, data.External!.Location), data.External.Offset),
-            TensorStorage.Deferred => (data.FilePath!, data.Range.Offset),
+            TensorStorage.External => (_model.HandleOf(data), _model.ExternalPath(data.External!.Location), data.External.Offset),
+            TensorStorage.Deferred => (_model.HandleOf(data), data.FilePath!, data.Range.Offset),
             _ => null,
         };
     }
 
-    private PayloadView Map(string path, long offset, long length)
+    private PayloadView Map(TensorData data, string path, long offset, long length)
     {
         if (length == 0) return PayloadView.FromMemory(ReadOnlyMemory<byte>.Empty);
         if (length > int.MaxValue)
-            throw new InvalidDataException($"A tensor payload of {length:N0} bytes in '{path}' exceeds the 2 GB a single tensor can have here.");
+            throw new PayloadTooLargeException($"Tensor '{data.Name}' has a payload of {length:N0} bytes in '{path}', more than the 2 GB a tensor can have in memory here.");
         MemoryMappedFile map;
         lock (_maps)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            string full = Path.GetFullPath(path);
-            if (!_maps.TryGetValue(full, out map!))
+            if (!_maps.TryGetValue(path, out map!))
             {
-                map = MemoryMappedFile.CreateFromFile(full, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-                _maps.Add(full, map);
+                map = MemoryMappedFile.CreateFromFile(_model.HandleOf(data), null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+                _maps.Add(path, map);
             }
         }
         return PayloadView.FromMap(map.CreateViewAccessor(offset, length, MemoryMappedFileAccess.Read), (int)length);
@@ -127,3 +128,6 @@ public sealed unsafe class PayloadView : IDisposable
         _view.Dispose();
     }
 }
+
+/// <summary>A tensor payload too large to be held in memory as one span (over 2 GB); it can still be copied as a file range.</summary>
+public sealed class PayloadTooLargeException(string message) : InvalidOperationException(message);

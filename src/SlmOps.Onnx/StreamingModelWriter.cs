@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
+using Microsoft.Win32.SafeHandles;
 using SlmOps.Onnx.Protobuf;
 
 namespace SlmOps.Onnx;
@@ -82,7 +83,7 @@ public sealed class PayloadGroup
     /// </summary>
     public static PayloadGroup Copy(PayloadReader reader, TensorProto source, TensorProto header, long length) =>
         new([header], [length], () => reader.FileRange(source) is { } range
-            ? new FileRangePayload(range.Path, range.Offset, length)
+            ? new FileRangePayload(range.Handle, range.Path, range.Offset, length)
             : new ViewPayload(reader.Read(source)), workingSetBytes: Math.Min(length, 1 << 20));
 }
 
@@ -135,10 +136,11 @@ public sealed unsafe class NativePayloads : ProducedPayloads
 }
 
 /// <summary>
-/// One payload copied from a byte range of a file in 1 MiB reads, never held whole and never mapped (reading through
-/// the page cache is faster than faulting in a mapping for a straight copy, and keeps memory flat).
+/// One payload copied from a byte range of an open file in 1 MiB reads, never held whole and never mapped (reading
+/// through the page cache is faster than faulting in a mapping for a straight copy, and keeps memory flat). The handle
+/// belongs to the source model; <paramref name="path"/> only names it in messages.
 /// </summary>
-public sealed class FileRangePayload(string path, long offset, long length) : ProducedPayloads
+public sealed class FileRangePayload(SafeFileHandle handle, string path, long offset, long length) : ProducedPayloads
 {
     public override ReadOnlySpan<byte> Get(int index) => throw new NotSupportedException("A file range payload is only streamed.");
 
@@ -151,7 +153,6 @@ public sealed class FileRangePayload(string path, long offset, long length) : Pr
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(length, 1 << 20));
         try
         {
-            using var handle = OpenSource();
             long done = 0;
             while (done < length)
             {
@@ -172,19 +173,7 @@ public sealed class FileRangePayload(string path, long offset, long length) : Pr
         }
     }
 
-    private Microsoft.Win32.SafeHandles.SafeFileHandle OpenSource()
-    {
-        try
-        {
-            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new OnnxModelException(OnnxErrorCodes.FileAccessFailed, path, $"The file cannot be read any more: {ex.Message}", ex);
-        }
-    }
-
-    private int ReadSource(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> buffer, long position)
+    private int ReadSource(SafeFileHandle handle, Span<byte> buffer, long position)
     {
         try
         {

@@ -116,32 +116,6 @@ public sealed class TensorData
         ? _tensor.RawData.Memory
         : throw new InvalidOperationException($"Tensor '{Name}' stores its payload as {Storage}, not in raw_data.");
 
-    /// <summary>
-    /// Opens the payload as a read-only stream: <c>raw_data</c> or the external file's byte range.
-    /// <paramref name="modelDirectory"/> resolves external locations (the loader has already checked they stay inside it).
-    /// </summary>
-    public Stream OpenRead(string modelDirectory)
-    {
-        switch (Storage)
-        {
-            case TensorStorage.None:
-                return Stream.Null;
-            case TensorStorage.Raw:
-                return new MemoryStream(_tensor.RawData.ToByteArray(), writable: false);
-            case TensorStorage.External:
-                var ext = External!;
-                long length = ext.Length ?? ExpectedByteLength
-                    ?? throw new InvalidOperationException($"Tensor '{Name}' has no external length and no fixed-size shape.");
-                var file = new FileStream(Path.Combine(modelDirectory, ext.Location), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-                return new ExternalRangeStream(file, ext.Offset, length);
-            case TensorStorage.Deferred:
-                var model = new FileStream(FilePath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-                return new ExternalRangeStream(model, Range.Offset, Range.Length);
-            default:
-                throw new NotSupportedException($"Tensor '{Name}' stores its payload in typed fields; read them from the TensorProto.");
-        }
-    }
-
     private long? TypedByteLength()
     {
         int bits = OnnxElementTypes.GetBitsPerElement(_tensor.DataType);
@@ -158,70 +132,6 @@ public sealed class TensorData
         long bytesPerEntry = bits / 8;
         return checked(_tensor.FloatData.Count * 4L + _tensor.DoubleData.Count * 8L
             + (_tensor.Int32Data.Count + _tensor.Int64Data.Count + _tensor.Uint64Data.Count) * bytesPerEntry);
-    }
-
-    /// <summary>A window over a file; disposes the file.</summary>
-    private sealed class ExternalRangeStream : Stream
-    {
-        private readonly FileStream _file;
-        private readonly long _start;
-        private readonly long _length;
-        private long _position;
-
-        public ExternalRangeStream(FileStream file, long start, long length)
-        {
-            _file = file;
-            _start = start;
-            _length = length;
-            _file.Position = start;
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => true;
-        public override bool CanWrite => false;
-        public override long Length => _length;
-
-        public override long Position
-        {
-            get => _position;
-            set => Seek(value, SeekOrigin.Begin);
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            long left = _length - _position;
-            if (left <= 0) return 0;
-            if (buffer.Length > left) buffer = buffer[..(int)left];
-            int read = _file.Read(buffer);
-            _position += read;
-            return read;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin)
-        {
-            long target = origin switch
-            {
-                SeekOrigin.Begin => offset,
-                SeekOrigin.Current => _position + offset,
-                _ => _length + offset,
-            };
-            if (target < 0) throw new IOException("Cannot seek before the start of the tensor payload.");
-            _position = target;
-            _file.Position = _start + target;
-            return target;
-        }
-
-        public override void Flush() { }
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) _file.Dispose();
-            base.Dispose(disposing);
-        }
     }
 }
 

@@ -63,7 +63,7 @@ public static class ModelQuantizer
         // Compile the kernels on a spare core while the model loads: a run has only a few dozen tensors, so without
         // this the first ones would wait for the JIT (measured ~40 ms of a 0.3 s MiniLM run).
         _ = Task.Run(() => WarmUp(options));
-        var source = OnnxModelLoader.Load(inputPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = DeferThreshold });
+        using var source = OnnxModelLoader.Load(inputPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = DeferThreshold });
         return Quantize(source, outputPath, options, clock);
     }
 

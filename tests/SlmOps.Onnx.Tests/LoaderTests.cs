@@ -159,13 +159,13 @@ public sealed class LoaderTests : IDisposable
     }
 
     [Fact]
-    public void External_tensor_payload_reads_through_TensorData()
+    public void External_tensor_payload_reads_through_the_model()
     {
         string path = OnnxModelFactory.WriteWithExternalData(_temp.FullPath);
-        var model = OnnxModelLoader.Load(path);
-        var data = model.GetTensorData(model.Proto.Graph.Initializer.Single(t => t.Name == "B"));
-
-        using var stream = data.OpenRead(model.DirectoryPath);
+        using var model = OnnxModelLoader.Load(path);
+        var b = model.Proto.Graph.Initializer.Single(t => t.Name == "B");
+        var data = model.GetTensorData(b);
+        using var stream = model.OpenPayloadStream(b);
         var bytes = new byte[64];
         int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
 

@@ -29,7 +29,7 @@ public class StreamingTests
         using var reader = model.OpenPayloads();
         using var view = reader.Read(w);
         Assert.Equal(full.Proto.Graph.Initializer.Single(t => t.Name == "W").RawData.ToByteArray(), view.Bytes.ToArray());
-        using var stream = data.OpenRead(model.DirectoryPath);
+        using var stream = model.OpenPayloadStream(w);
         var copy = new MemoryStream();
         stream.CopyTo(copy);
         Assert.Equal(view.Bytes.ToArray(), copy.ToArray());
