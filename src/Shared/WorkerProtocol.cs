@@ -21,6 +21,16 @@ namespace SlmOps
 
         /// <summary>In the variant directory: what the worker read and wrote (<see cref="DepsFile"/>).</summary>
         public const string Deps = "slmops.deps";
+
+        /// <summary>In the variant directory, written by the tasks: the item's metadata, for incrementality.</summary>
+        public const string Stamp = "slmops.stamp";
+
+        /// <summary>
+        /// The names the SDK itself writes in a variant directory. A pass-through variant copies the model's
+        /// external-data files beside it, so none of them may take one of these names (compared ignoring case, as on
+        /// the file systems of macOS and Windows and in NuGet packages).
+        /// </summary>
+        public static readonly string[] VariantReserved = { Variant, Manifest, Deps, Stamp };
     }
 
     /// <summary>

@@ -8,9 +8,6 @@ namespace SlmOps.Build.Tasks
     /// </summary>
     internal sealed class ModelLayout
     {
-        /// <summary>Written by the tasks, not the worker: the item's metadata, for incrementality.</summary>
-        public const string StampFileName = "slmops.stamp";
-
         public ModelLayout(string intermediateRoot, string name, string target)
         {
             ModelDirectory = EnsureTrailingSeparator(Path.Combine(intermediateRoot, name));
@@ -27,7 +24,7 @@ namespace SlmOps.Build.Tasks
         public string VariantFile => VariantDirectory + WorkerFiles.Variant;
         public string ManifestFile => VariantDirectory + WorkerFiles.Manifest;
         public string DepsFile => VariantDirectory + WorkerFiles.Deps;
-        public string StampFile => VariantDirectory + StampFileName;
+        public string StampFile => VariantDirectory + WorkerFiles.Stamp;
 
         /// <summary>The files a complete run leaves; any one missing means the model must be prepared again.</summary>
         public string[] ExpectedOutputs(bool designTime) =>

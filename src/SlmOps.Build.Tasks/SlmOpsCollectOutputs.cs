@@ -47,7 +47,18 @@ namespace SlmOps.Build.Tasks
                     contracts.Add(item);
                 }
 
-                DepsFile? deps = DepsFile.TryRead(model.GetMetadata("DepsFile"));
+                DepsFile? deps;
+                try
+                {
+                    deps = DepsFile.TryRead(model.GetMetadata("DepsFile"));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Log.LogError(null, "SLM1009", null, BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0,
+                        $"SlmModel '{model.ItemSpec}': the SDK cannot read '{model.GetMetadata("DepsFile")}': {ex.Message} Check the permissions of the obj folder, then build again.");
+                    continue;
+                }
+
                 if (deps is null)
                 {
                     continue;
@@ -57,7 +68,7 @@ namespace SlmOps.Build.Tasks
                 {
                     written.Add(new TaskItem(file));
                     string fileName = Path.GetFileName(file);
-                    bool isBookkeeping = fileName == WorkerFiles.Deps || fileName == ModelLayout.StampFileName;
+                    bool isBookkeeping = fileName == WorkerFiles.Deps || fileName == WorkerFiles.Stamp;
                     if (!isBookkeeping && File.Exists(file) && file.StartsWith(variantDirectory, StringComparison.Ordinal))
                     {
                         string relative = file.Substring(variantDirectory.Length);
@@ -74,7 +85,7 @@ namespace SlmOps.Build.Tasks
             WrittenFiles = written.ToArray();
             VariantFiles = variants.ToArray();
             ContractFiles = contracts.ToArray();
-            return true;
+            return !Log.HasLoggedErrors;
         }
     }
 }

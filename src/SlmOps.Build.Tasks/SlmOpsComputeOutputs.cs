@@ -52,14 +52,25 @@ namespace SlmOps.Build.Tasks
 
             foreach (ITaskItem model in Models)
             {
-                ITaskItem? item = Resolve(model, names, out ModelLayout layout);
-                if (item is null)
+                ITaskItem? item;
+                string reason;
+                try
                 {
+                    item = Resolve(model, names, out ModelLayout layout);
+                    if (item is null)
+                    {
+                        continue;
+                    }
+
+                    reason = StaleReason(item, layout);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Error("SLM1009", $"SlmModel '{model.ItemSpec}': the SDK cannot read or write its files under '{IntermediateDirectory}': {ex.Message} Check that the obj folder is writable and the disk is not full, then build again.");
                     continue;
                 }
 
                 resolved.Add(item);
-                string reason = StaleReason(item, layout);
                 if (reason.Length > 0)
                 {
                     Log.LogMessage(MessageImportance.Low, $"SlmOps: '{item.GetMetadata("Name")}' must be prepared: {reason}.");

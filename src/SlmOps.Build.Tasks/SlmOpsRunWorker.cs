@@ -43,11 +43,21 @@ namespace SlmOps.Build.Tasks
                 return false;
             }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(RequestFile)!);
-            string temp = RequestFile + ".tmp";
-            File.WriteAllText(temp, CreateRequest(Models, DesignTime));
-            File.Delete(RequestFile);
-            File.Move(temp, RequestFile);
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(RequestFile)!);
+                string temp = RequestFile + ".tmp";
+                File.WriteAllText(temp, CreateRequest(Models, DesignTime));
+                File.Delete(RequestFile);
+                File.Move(temp, RequestFile);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.LogError(null, "SLM1009", null, BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0,
+                    $"The SDK cannot write the worker's request '{RequestFile}': {ex.Message} Check that the obj folder is writable and the disk is not full, then build again.");
+                return false;
+            }
+
             return base.Execute();
         }
 
@@ -128,7 +138,7 @@ namespace SlmOps.Build.Tasks
             "Name", "Namespace", "Kind", "Sha256",
             "Precision", "BlockSize", "Symmetric", "AccuracyLevel", "Int8Format", "Int8Weights",
             "QuantizeInclude", "QuantizeExclude", "QuantizeMinElements", "Prune", "CalibrationRanges", "ActivationType", "QdqWeights",
-            "QuantizeEmbeddings", "ScaleSearch",
+            "QuantizeEmbeddings", "ScaleSearch", "AllowHardLinks",
         };
 
         internal static string CreateRequest(ITaskItem[] models, bool designTime)

@@ -35,4 +35,7 @@ internal static class CliErrorCodes
 {
     /// <summary>The request file is missing or malformed.</summary>
     public const string BadRequest = "SLM1005";
+
+    /// <summary>An unexpected exception while handling one model (a bug): reported against the model, never unhandled.</summary>
+    public const string InternalError = "SLM1008";
 }

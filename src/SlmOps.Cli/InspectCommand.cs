@@ -23,23 +23,33 @@ internal static class InspectCommand
     {
         var model = new Argument<string>("model") { Description = "The .onnx file to inspect." };
         var json = new Option<bool>("--json") { Description = "Print JSON (camelCase) instead of a table." };
-        var command = new Command("inspect", "Show a model's inputs, outputs, opsets, operators, initializers and external data.") { model, json };
-        command.SetAction(parseResult => Run(context, parseResult.GetValue(model)!, parseResult.GetValue(json)));
+        var allowHardLinks = AllowHardLinksOption();
+        var command = new Command("inspect", "Show a model's inputs, outputs, opsets, operators, initializers and external data.") { model, json, allowHardLinks };
+        command.SetAction(parseResult => Run(context, parseResult.GetValue(model)!, parseResult.GetValue(json), parseResult.GetValue(allowHardLinks)));
         return command;
     }
 
-    private static int Run(CliContext context, string path, bool json)
+    /// <summary>The opt-out from the loader's refusal of hard-linked external data (for build caches that link files).</summary>
+    internal static Option<bool> AllowHardLinksOption() =>
+        new("--allow-hard-links") { Description = "Accept external-data files with more than one hard link (build caches that link files); refused by default." };
+
+    private static int Run(CliContext context, string path, bool json, bool allowHardLinks)
     {
         context.LogInvocation("inspect " + path);
         ModelInspection inspection;
         try
         {
-            using var model = OnnxModelLoader.Load(path);
+            using var model = OnnxModelLoader.Load(path, new OnnxLoadOptions { AllowHardLinks = allowHardLinks });
             inspection = model.Inspect();
         }
         catch (OnnxModelException ex)
         {
             context.Error.WriteLine($"error {ex.Code}: {ex.FilePath}: {ex.Message}");
+            return Program.Failed;
+        }
+        catch (Exception ex)
+        {
+            context.Error.WriteLine($"error {CliErrorCodes.InternalError}: {Path.GetFullPath(path)}: {ModelPreparer.InternalErrorMessage("Inspecting the model", ex)}");
             return Program.Failed;
         }
 

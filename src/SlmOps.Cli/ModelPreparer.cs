@@ -10,6 +10,9 @@ namespace SlmOps.Cli;
 /// <summary>Prepares one model: check, hash, contract, variant, manifest, deps. All or nothing per model.</summary>
 internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVersion)
 {
+    /// <summary>Tests only: runs first in <see cref="Prepare"/>, so a test can make it fail the way a bug would.</summary>
+    internal static Action<ModelRequest>? FaultForTests { get; set; }
+
     /// <summary>Returns false after reporting an error; nothing is left behind for the model then.</summary>
     public bool Prepare(ModelRequest request, bool designTime)
     {
@@ -19,8 +22,9 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         var previousOutputs = ReadPreviousOutputs(depsPath);
         try
         {
+            FaultForTests?.Invoke(request);
             // Payloads stay in the file: the contract needs only the graph, and the quantizer streams the weights.
-            using var model = OnnxModelLoader.Load(request.Source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096 });
+            using var model = OnnxModelLoader.Load(request.Source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096, AllowHardLinks = request.AllowHardLinks });
             string sha = model.Sha256!;
             if (request.Sha256.Length > 0 && !string.Equals(sha, request.Sha256, StringComparison.OrdinalIgnoreCase))
             {
@@ -75,8 +79,19 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             diagnostics.Error(OnnxErrorCodes.FileAccessFailed, request.Source,
                 $"Preparing model '{request.Name}' failed while reading or writing files: {ex.Message} Check permissions and free disk space under '{request.VariantDirectory}'.");
         }
+        catch (Exception ex)
+        {
+            // The last line: whatever a model does to the code above ends as a coded error about that model, and the
+            // other models of the build are still prepared.
+            Discard(request, outputs, previousOutputs);
+            diagnostics.Error(CliErrorCodes.InternalError, request.Source, InternalErrorMessage($"Preparing SlmModel '{request.Name}'", ex));
+        }
         return false;
     }
+
+    /// <summary>The text of an SLM1008 error: what failed, the exception, and what to do.</summary>
+    internal static string InternalErrorMessage(string what, Exception ex) =>
+        $"{what} failed with an internal error ({ex.GetType().Name}: {ex.Message}). This is a bug in SlmOps, not in your project: please report it with this message and the output of 'slmops inspect' on the model.";
 
     /// <summary>The quantized variant, written by the engine (model, plus one external-data file for big models).</summary>
     private (List<(string Path, string Sha256, long Length)>, QuantizationResult) QuantizeVariant(ModelRequest request, OnnxModel model, QuantizationOptions options, List<string> outputs)
@@ -103,6 +118,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     /// <summary>The pass-through variant: a byte copy of the model plus its external-data files at the same relative paths.</summary>
     private static List<(string Path, string Sha256, long Length)> CopyVariant(ModelRequest request, OnnxModel model, List<string> outputs)
     {
+        CheckNoCollisions(model);
         var files = new List<(string, string, long)>();
         string variantModel = request.VariantDirectory + WorkerFiles.Variant;
         long copied = AtomicFile.Copy(model.FilePath, variantModel);
@@ -123,6 +139,33 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             files.Add((external.RelativePath, sha, length));
         }
         return files;
+    }
+
+    /// <summary>
+    /// The pass-through variant keeps the external-data files under their own names, beside the SDK's own files: a
+    /// data file named like one of those (model.onnx, manifest.json, …) would replace it, or be replaced, and the
+    /// wrong file would ship. Two data files whose names differ only in case would collide where case is ignored
+    /// (macOS, Windows, NuGet packages). Both are refused before anything is copied.
+    /// </summary>
+    private static void CheckNoCollisions(OnnxModel model)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var file in model.ExternalDataFiles)
+        {
+            // Windows drops trailing dots and spaces from names, so 'model.onnx.' is 'model.onnx' there.
+            string first = file.RelativePath.Split('/', '\\')[0].TrimEnd('.', ' ');
+            if (WorkerFiles.VariantReserved.Contains(first, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new OnnxModelException(OnnxErrorCodes.ExternalDataNameCollision, model.FilePath,
+                    $"The external-data location '{file.RelativePath}' takes the name '{first}', which the SDK writes for every variant ({string.Join(", ", WorkerFiles.VariantReserved)}); the wrong file would ship. Re-save the model's external data under another name, e.g. onnx.save_model(model, path, save_as_external_data=True, location=\"model.onnx.data\").");
+            }
+            if (seen.TryGetValue(file.RelativePath, out string? other))
+            {
+                throw new OnnxModelException(OnnxErrorCodes.ExternalDataNameCollision, model.FilePath,
+                    $"The external-data locations '{other}' and '{file.RelativePath}' differ only in case, so they are one file on macOS, on Windows and in NuGet packages. Re-save the model's external data under distinct names.");
+            }
+            seen.Add(file.RelativePath, file.RelativePath);
+        }
     }
 
     private string WriteManifest(ModelRequest request, string kind, OnnxModel model, QuantizationOptions options, QuantizationResult? quantization,

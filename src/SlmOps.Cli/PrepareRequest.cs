@@ -52,7 +52,15 @@ internal sealed class PrepareRequest
             foreach (var item in models.EnumerateArray())
             {
                 if (item.ValueKind != JsonValueKind.Object) throw new FormatException($"models[{list.Count}] must be an object.");
-                list.Add(ModelRequest.From(item, list.Count));
+                try
+                {
+                    list.Add(ModelRequest.From(item, list.Count));
+                }
+                catch (ArgumentException ex)
+                {
+                    // A path with a NUL or another character no file system takes.
+                    throw new FormatException($"models[{list.Count}] has a path that is not valid: {ex.Message}", ex);
+                }
             }
             return new PrepareRequest { DesignTime = designTime, Models = list };
         }
@@ -70,6 +78,7 @@ internal sealed record ModelRequest(
     string Target,
     string ModelDirectory,
     string VariantDirectory,
+    bool AllowHardLinks,
     QuantizeSettings Quantize)
 {
     public static ModelRequest From(JsonElement item, int index)
@@ -92,6 +101,9 @@ internal sealed record ModelRequest(
             Optional(item, "target", index),
             AsDirectory(Required(item, "modelDirectory", index)),
             AsDirectory(Required(item, "variantDirectory", index)),
+            Optional(item, "allowHardLinks", index) is { Length: > 0 } links && (bool.TryParse(links, out bool allow)
+                ? allow
+                : throw new FormatException($"models[{index}].allowHardLinks is '{links}'; use true or false.")),
             new QuantizeSettings(
                 Optional(item, "precision", index),
                 Optional(item, "blockSize", index),

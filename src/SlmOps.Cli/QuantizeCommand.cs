@@ -48,11 +48,12 @@ internal static class QuantizeCommand
         externalData.AcceptOnlyFromAmong("auto", "always", "never");
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "List every tensor and every node left as is." };
+        var allowHardLinks = InspectCommand.AllowHardLinksOption();
 
         var command = new Command("quantize", "Quantize or prune a model: int4/int8 weight-only (MatMulNBits), int8 dynamic, fp16.")
         {
             input, output, precision, blockSize, asymmetric, embeddings, noSearch, accuracyLevel, int8Format, int8Weights, targetArch,
-            include, exclude, minElements, prune, ranges, activationType, qdqWeights, externalData, json, verbose,
+            include, exclude, minElements, prune, ranges, activationType, qdqWeights, externalData, json, verbose, allowHardLinks,
         };
         command.SetAction(parseResult =>
         {
@@ -79,6 +80,7 @@ internal static class QuantizeCommand
                     Ranges = parseResult.GetValue(ranges) is { } r ? ActivationRanges.Load(r) : null,
                     ActivationType = QuantizationNames.ParseQdqActivationType(parseResult.GetValue(activationType)!),
                     QdqWeights = QuantizationNames.ParseQdqWeightType(parseResult.GetValue(qdqWeights)!),
+                    AllowHardLinks = parseResult.GetValue(allowHardLinks),
                     Write = new ModelWriteOptions { ExternalData = Enum.Parse<ExternalDataMode>(parseResult.GetValue(externalData)!, ignoreCase: true) },
                 };
                 var result = ModelQuantizer.Quantize(inPath, outPath, options);
@@ -95,6 +97,10 @@ internal static class QuantizeCommand
             catch (OnnxModelException ex)
             {
                 context.Error.WriteLine($"error {ex.Code}: {ex.FilePath}: {ex.Message}");
+            }
+            catch (Exception ex)
+            {
+                context.Error.WriteLine($"error {CliErrorCodes.InternalError}: {Path.GetFullPath(inPath)}: {ModelPreparer.InternalErrorMessage("Quantizing the model", ex)}");
             }
             return Program.Failed;
         });

@@ -31,6 +31,9 @@ public static class OnnxErrorCodes
 
     /// <summary>A model file (or a file written for it) could not be read or written: permissions, disk full, locked.</summary>
     public const string FileAccessFailed = "SLM2009";
+
+    /// <summary>An external-data file name collides with a file the SDK writes for the variant, or with another data file ignoring case.</summary>
+    public const string ExternalDataNameCollision = "SLM2010";
 }
 
 /// <summary>

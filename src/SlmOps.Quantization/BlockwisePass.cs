@@ -71,6 +71,11 @@ internal static class BlockwisePass
             {
                 continue; // not an embedding lookup
             }
+            if (WeightCandidates.SizeProblem(table) is { } problem)
+            {
+                context.Info($"{label} left as is: its table '{table.Name}' {problem}.");
+                continue;
+            }
             if (!context.Selection.IsSelected(node.Name, table.Name) || table.Dims[0] * table.Dims[1] < context.Options.MinimumElements)
             {
                 context.Info($"{label} left as is: excluded by the include/exclude patterns or the minimum size.");

@@ -63,7 +63,7 @@ public static class ModelQuantizer
         // Compile the kernels on a spare core while the model loads: a run has only a few dozen tensors, so without
         // this the first ones would wait for the JIT (measured ~40 ms of a 0.3 s MiniLM run).
         _ = Task.Run(() => WarmUp(options));
-        using var source = OnnxModelLoader.Load(inputPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = DeferThreshold });
+        using var source = OnnxModelLoader.Load(inputPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = DeferThreshold, AllowHardLinks = options.AllowHardLinks });
         return Quantize(source, outputPath, options, clock);
     }
 
@@ -205,7 +205,14 @@ public static class ModelQuantizer
 
     private static void ApplyFp16(QuantizationContext context)
     {
-        var result = Fp16Converter.Convert(context.Output, context.Options.Fp16, n => context.Selection.IsSelected([n.Name, .. n.Input]));
+        // A weight over 2 GB cannot be converted as one span: the nodes that read it stay float32 (and so does it).
+        var tooLarge = context.Graph.Initializer
+            .Where(t => t.DataType == (int)DataType.Float && TensorData.Of(t).ElementCount > WeightCandidates.MaxElementsInMemory)
+            .Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (string name in tooLarge)
+            context.Info($"fp16: initializer '{name}' stays float32: it has more than the {WeightCandidates.MaxElementsInMemory:N0} elements (2 GB) a weight can have to be converted here.");
+        var result = Fp16Converter.Convert(context.Output, context.Options.Fp16,
+            n => !n.Input.Any(tooLarge.Contains) && context.Selection.IsSelected([n.Name, .. n.Input]));
         context.Fp16Converted = result.ConvertedInitializers.Count > 0;
         var converted = result.ConvertedInitializers.ToHashSet(StringComparer.Ordinal);
         foreach (var header in context.Graph.Initializer.Where(t => converted.Contains(t.Name)).ToList())

@@ -143,6 +143,9 @@ public sealed record QuantizationOptions
 
     public Fp16Options Fp16 { get; init; } = new();
 
+    /// <summary>When the engine loads the model itself: accept hard-linked external data (<see cref="OnnxLoadOptions.AllowHardLinks"/>).</summary>
+    public bool AllowHardLinks { get; init; }
+
     public SlmOps.Onnx.ModelWriteOptions Write { get; init; } = new();
 
     /// <summary>Static QDQ: the activation integer type (default uint8).</summary>

@@ -22,7 +22,7 @@ public static class StaticQdq
     {
         ArgumentNullException.ThrowIfNull(options);
         (options with { Precision = Precision.Qdq, Ranges = options.Ranges ?? new ActivationRanges([]) }).Validate();
-        using var source = OnnxModelLoader.Load(modelPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = 4096 });
+        using var source = OnnxModelLoader.Load(modelPath, new OnnxLoadOptions { ComputeSha256 = false, DeferPayloadsOfAtLeast = 4096, AllowHardLinks = options.AllowHardLinks });
         using var context = new QuantizationContext(source, options);
         return StaticQdqPass.Activations(WeightCandidates.Find(context));
     }

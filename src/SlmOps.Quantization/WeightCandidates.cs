@@ -52,6 +52,11 @@ internal static class WeightCandidates
                 context.Info($"{label} left as is: excluded by the include/exclude patterns.");
                 continue;
             }
+            if (SizeProblem(weight) is { } problem)
+            {
+                context.Info($"{label} left as is: its weight '{weight.Name}' {problem}.");
+                continue;
+            }
             if (weight.Dims[0] * weight.Dims[1] < context.Options.MinimumElements)
             {
                 context.Info($"{label} left as is: its weight has {weight.Dims[0] * weight.Dims[1]:N0} elements, fewer than the minimum of {context.Options.MinimumElements:N0}.");
@@ -94,6 +99,21 @@ internal static class WeightCandidates
             }
         }
         return new WeightCandidate(node, weight, k, n, transB, bias);
+    }
+
+    /// <summary>The largest float tensor a pass reads in memory: its bytes must fit one span (2 GB).</summary>
+    public const long MaxElementsInMemory = int.MaxValue / sizeof(float);
+
+    /// <summary>
+    /// Why a 2-D float weight cannot be rewritten whatever the settings (empty, or too large to map as one span), or
+    /// null. The loader has already checked that its shape and payload agree.
+    /// </summary>
+    public static string? SizeProblem(TensorProto weight)
+    {
+        long elements = weight.Dims[0] * weight.Dims[1];
+        if (elements == 0) return $"is empty ([{weight.Dims[0]}, {weight.Dims[1]}])";
+        if (elements > MaxElementsInMemory) return $"has {elements:N0} elements, more than the {MaxElementsInMemory:N0} (2 GB) a weight can have to be quantized here";
+        return null;
     }
 
     public static AttributeProto? Attribute(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
