@@ -36,6 +36,13 @@ namespace SlmOps.Build.Tasks
         /// <summary>Design-time (IDE) builds only need the contract, which the generator reads.</summary>
         public bool DesignTime { get; set; }
 
+        /// <summary>
+        /// The project file, <c>$(MSBuildProjectFullPath)</c>: errors about items are reported on it and relative metadata
+        /// paths resolve against its folder. The engine's <c>ProjectFileOfTaskNode</c> is the SDK's targets file in the
+        /// NuGet cache, where a click in an IDE would land.
+        /// </summary>
+        public string ProjectFile { get; set; } = "";
+
         /// <summary>Every model, with resolved metadata (Name, Namespace, Kind) and output paths.</summary>
         [Output]
         public ITaskItem[] ResolvedModels { get; private set; } = Array.Empty<ITaskItem>();
@@ -146,7 +153,7 @@ namespace SlmOps.Build.Tasks
             if (ranges.Length > 0)
             {
                 // Relative to the project file, like the item itself; the worker may run in another folder.
-                string projectDirectory = Path.GetDirectoryName(BuildEngine.ProjectFileOfTaskNode) ?? "";
+                string projectDirectory = Path.GetDirectoryName(ProjectFileOrNode) ?? "";
                 item.SetMetadata("CalibrationRanges", Path.GetFullPath(Path.Combine(projectDirectory, ranges)));
             }
 
@@ -248,9 +255,11 @@ namespace SlmOps.Build.Tasks
             File.Move(temp, stampFile);
         }
 
+        private string ProjectFileOrNode => ProjectFile.Length > 0 ? ProjectFile : BuildEngine?.ProjectFileOfTaskNode ?? "";
+
         private bool Error(string code, string message)
         {
-            Log.LogError(null, code, null, BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0, message);
+            Log.LogError(null, code, null, ProjectFileOrNode, 0, 0, 0, 0, message);
             return false;
         }
     }

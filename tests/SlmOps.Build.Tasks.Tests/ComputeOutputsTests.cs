@@ -179,4 +179,30 @@ public class ComputeOutputsTests : IDisposable
         real.Execute();
         Assert.Single(real.StaleModels);
     }
+
+    [Fact]
+    public void Errors_are_reported_on_the_project_file_and_relative_ranges_resolve_against_its_folder()
+    {
+        string project = Path.Combine(_dir.FullPath, "App", "App.csproj");
+        var task = Task(Model("a.onnx", ("Name", "2fast")), Model("b.onnx", ("CalibrationRanges", "ranges.json")));
+        task.ProjectFile = project;
+
+        Assert.False(task.Execute());
+
+        Assert.Equal(project, Assert.Single(_engine.Errors).File);
+        Assert.Equal(Path.Combine(_dir.FullPath, "App", "ranges.json"), Assert.Single(task.ResolvedModels).GetMetadata("CalibrationRanges"));
+    }
+
+    [Fact]
+    public void An_unwritable_intermediate_folder_is_SLM1009_not_an_exception()
+    {
+        File.WriteAllText(Path.Combine(_dir.FullPath, "obj"), "a file where the obj folder should be");
+        var task = Task(Model("a.onnx"));
+
+        Assert.False(task.Execute());
+
+        var error = Assert.Single(_engine.Errors);
+        Assert.Equal("SLM1009", error.Code);
+        Assert.Contains("a.onnx", error.Message);
+    }
 }
