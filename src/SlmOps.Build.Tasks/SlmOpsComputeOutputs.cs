@@ -43,6 +43,12 @@ namespace SlmOps.Build.Tasks
         /// </summary>
         public string ProjectFile { get; set; } = "";
 
+        /// <summary>
+        /// <c>$(SlmOpsIgnoredMetadata)</c>: <c>;</c>-separated metadata names that other tools own, so an item may carry
+        /// them without the SLM1010 warning for metadata the SDK does not know.
+        /// </summary>
+        public string IgnoredMetadata { get; set; } = "";
+
         /// <summary>Every model, with resolved metadata (Name, Namespace, Kind) and output paths.</summary>
         [Output]
         public ITaskItem[] ResolvedModels { get; private set; } = Array.Empty<ITaskItem>();
@@ -140,6 +146,12 @@ namespace SlmOps.Build.Tasks
             else
             {
                 names.Add(name, model.ItemSpec);
+            }
+
+            var ignored = new HashSet<string>(IgnoredMetadata.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()), StringComparer.OrdinalIgnoreCase);
+            foreach (var (code, message) in ItemMetadata.Check(model.ItemSpec, model.CloneCustomMetadata().Keys.Cast<string>(), model.GetMetadata, ignored))
+            {
+                Log.LogWarning(null, code, null, ProjectFileOrNode, 0, 0, 0, 0, message);
             }
 
             layout = new ModelLayout(IntermediateDirectory, name, Target);

@@ -139,15 +139,6 @@ namespace SlmOps.Build.Tasks
             return false;
         }
 
-        /// <summary>The item metadata passed to the worker as is (camelCased); the worker validates the quantization settings.</summary>
-        private static readonly string[] RequestMetadata =
-        {
-            "Name", "Namespace", "Kind", "Sha256",
-            "Precision", "BlockSize", "Symmetric", "AccuracyLevel", "Int8Format", "Int8Weights",
-            "QuantizeInclude", "QuantizeExclude", "QuantizeMinElements", "Prune", "CalibrationRanges", "ActivationType", "QdqWeights",
-            "QuantizeEmbeddings", "ScaleSearch", "AllowHardLinks",
-        };
-
         internal static string CreateRequest(ITaskItem[] models, bool designTime)
         {
             var sb = new StringBuilder();
@@ -158,7 +149,8 @@ namespace SlmOps.Build.Tasks
                 sb.Append(i == 0 ? "\n" : ",\n").Append("    {");
                 Property(sb, "source", m.GetMetadata("FullPath"), first: true);
                 Property(sb, "displayPath", m.ItemSpec);
-                foreach (string key in RequestMetadata)
+                // The item metadata pass as they are (camelCased); the worker validates the quantization settings.
+                foreach (string key in ItemMetadata.Known)
                 {
                     Property(sb, char.ToLowerInvariant(key[0]) + key.Substring(1), m.GetMetadata(key));
                 }

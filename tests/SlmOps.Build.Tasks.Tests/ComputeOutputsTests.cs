@@ -205,4 +205,48 @@ public class ComputeOutputsTests : IDisposable
         Assert.Equal("SLM1009", error.Code);
         Assert.Contains("a.onnx", error.Message);
     }
+
+    [Fact]
+    public void A_misspelled_metadata_is_SLM1010_with_the_name_it_is_close_to()
+    {
+        var task = Task(Model("a.onnx", ("Precison", "int4"), ("Colour", "blue")));
+
+        Assert.True(task.Execute());
+
+        Assert.Collection(_engine.Warnings.OrderBy(w => w.Message, StringComparer.Ordinal),
+            w => Assert.Equal(("SLM1010", false), (w.Code, w.Message!.Contains("Did you mean", StringComparison.Ordinal))),
+            w => Assert.Equal(("SLM1010", true), (w.Code, w.Message!.Contains("Did you mean 'Precision'?", StringComparison.Ordinal))));
+        Assert.All(_engine.Warnings, w => Assert.Equal("/src/App/App.csproj", w.File));
+    }
+
+    [Theory]
+    [InlineData("fp16", "BlockSize", "64", true)]
+    [InlineData("int4", "BlockSize", "64", false)]
+    [InlineData("INT4", "BlockSize", "64", false)]
+    [InlineData("int8", "Int8Weights", "signed", false)]
+    [InlineData("int4", "Int8Weights", "signed", true)]
+    [InlineData("int4", "ActivationType", "uint16", true)]
+    [InlineData("fp32", "QuantizeExclude", "*head*", true)]
+    [InlineData("fp16", "QuantizeExclude", "*head*", false)]
+    [InlineData("int4", "BlockSize", "", false)]
+    public void A_setting_its_precision_ignores_is_SLM1011(string precision, string key, string value, bool warns)
+    {
+        var task = Task(Model("a.onnx", ("Precision", precision), (key, value)));
+
+        Assert.True(task.Execute());
+
+        if (warns) Assert.Equal("SLM1011", Assert.Single(_engine.Warnings).Code);
+        else Assert.Empty(_engine.Warnings);
+    }
+
+    [Fact]
+    public void Selection_with_fp32_and_pruning_applies_and_ignored_metadata_do_not_warn()
+    {
+        var task = Task(Model("a.onnx", ("Prune", "0.5"), ("QuantizeExclude", "*head*"), ("MyToolSetting", "1")));
+        task.IgnoredMetadata = " mytoolsetting ; Other";
+
+        Assert.True(task.Execute());
+
+        Assert.Empty(_engine.Warnings);
+    }
 }

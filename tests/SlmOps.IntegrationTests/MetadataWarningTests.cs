@@ -1,0 +1,33 @@
+using SlmOps.Testing;
+
+namespace SlmOps.IntegrationTests;
+
+/// <summary>A misspelled or inapplicable SlmModel metadata is a warning on the project file, never silently ignored.</summary>
+[Collection(SdkCollection.Name)]
+public sealed class MetadataWarningTests(SdkPackageFixture sdk)
+{
+    [Fact]
+    public void A_typo_warns_with_a_suggestion_and_a_setting_the_precision_ignores_warns_both_on_the_csproj()
+    {
+        using var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "a.onnx");
+        OnnxModelFactory.Write(project.Path("models"), "b.onnx");
+        OnnxModelFactory.Write(project.Path("models"), "c.onnx");
+        project.WriteProject("""
+            <SlmModel Include="models/a.onnx" Precison="int4" />
+            <SlmModel Include="models/b.onnx" Precision="fp16" BlockSize="64" />
+            <SlmModel Include="models/c.onnx" OwnedByAnotherTool="x" />
+            """, properties: "<SlmOpsIgnoredMetadata>OwnedByAnotherTool</SlmOpsIgnoredMetadata>");
+        project.WriteProgram("""Console.WriteLine("ok");""");
+
+        CommandResult build = project.Build().AssertSuccess();
+
+        var warnings = build.Output.Split('\n').Where(l => l.Contains(": warning SLM", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct().ToList();
+        string csproj = project.Path("App.csproj");
+        Assert.Contains(warnings, l => l.StartsWith(csproj, StringComparison.Ordinal) && l.Contains("warning SLM1010", StringComparison.Ordinal)
+            && l.Contains("'Precison'", StringComparison.Ordinal) && l.Contains("Did you mean 'Precision'?", StringComparison.Ordinal));
+        Assert.Contains(warnings, l => l.StartsWith(csproj, StringComparison.Ordinal) && l.Contains("warning SLM1011", StringComparison.Ordinal)
+            && l.Contains("BlockSize=\"64\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(warnings, l => l.Contains("OwnedByAnotherTool", StringComparison.Ordinal));
+    }
+}
