@@ -122,6 +122,10 @@ namespace SlmOps.Build.Tasks
                 case "warning":
                     Log.LogWarning(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
                     break;
+                case "summary":
+                    // High importance: the terminal logger and -v:m show it, so a build that did work says what it did.
+                    Log.LogMessage(MessageImportance.High, diagnostic.Message);
+                    break;
                 default:
                     Log.LogMessage(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, MessageImportance.Low, diagnostic.Message);
                     break;

@@ -17,7 +17,7 @@ namespace SlmOps.Build.Tasks
             Message = message;
         }
 
-        /// <summary><c>error</c>, <c>warning</c> or <c>info</c>.</summary>
+        /// <summary><c>error</c>, <c>warning</c>, <c>info</c>, or <c>summary</c> (the one line per prepared model a build shows at normal verbosity; no code or file).</summary>
         public string Severity { get; }
 
         public string Code { get; }
@@ -34,7 +34,7 @@ namespace SlmOps.Build.Tasks
             }
 
             string[] parts = line.Substring(Prefix.Length).Split(new[] { '\t' }, 4);
-            if (parts.Length != 4 || parts[0] is not ("error" or "warning" or "info"))
+            if (parts.Length != 4 || parts[0] is not ("error" or "warning" or "info" or "summary"))
             {
                 return null;
             }

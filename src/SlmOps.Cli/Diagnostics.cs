@@ -20,6 +20,9 @@ internal sealed class DiagnosticWriter(TextWriter output)
 
     public void Info(string code, string file, string message) => Write("info", code, file, message);
 
+    /// <summary>The one line a build shows for a prepared model at normal verbosity (the task logs it at high importance).</summary>
+    public void Summary(string message) => Write("summary", "", "", message);
+
     /// <summary>A plain progress line (not a diagnostic).</summary>
     public void Progress(string message) => output.WriteLine(message);
 

@@ -16,6 +16,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     /// <summary>Returns false after reporting an error; nothing is left behind for the model then.</summary>
     public bool Prepare(ModelRequest request, bool designTime)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var outputs = new List<string>();
         string contractPath = request.ModelDirectory + WorkerFiles.Contract;
         string depsPath = request.VariantDirectory + WorkerFiles.Deps;
@@ -47,6 +48,9 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
                 string manifestPath = request.VariantDirectory + WorkerFiles.Manifest;
                 AtomicFile.WriteAllText(manifestPath, WriteManifest(request, contract.Kind, model, options, quantization, files));
                 outputs.Add(manifestPath);
+                long before = model.FileLength + model.ExternalDataFiles.Sum(f => f.FileLength);
+                diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {QuantizationNames.Format(options.Precision)}, " +
+                    $"{InspectCommand.FormatBytes(before)} -> {InspectCommand.FormatBytes(files.Sum(f => f.Length))}, {clock.Elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
             }
             else
             {
@@ -106,8 +110,8 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             if (message.Level == MessageLevel.Warning) diagnostics.Warning(message.Code!, model.FilePath, $"SlmModel '{request.Name}': {message.Text}");
             else diagnostics.Info("SLM3000", model.FilePath, $"SlmModel '{request.Name}': {message.Text}");
         }
-        diagnostics.Progress($"SlmOps: {request.Name} ({request.Target}): {QuantizationNames.Format(result.Precision)}, {result.Tensors.Count} tensors, " +
-            $"{result.InitializerBytesBefore:N0} -> {result.InitializerBytesAfter:N0} weight bytes in {result.Elapsed.TotalSeconds:0.00} s");
+        diagnostics.Progress($"SlmOps: {request.Name} ({request.Target}): {QuantizeCommand.Describe(options)}, {result.Tensors.Count} tensors, " +
+            $"{result.InitializerBytesBefore:N0} -> {result.InitializerBytesAfter:N0} weight bytes");
 
         var files = new List<(string, string, long)> { (WorkerFiles.Variant, AtomicFile.Sha256Of(variantModel), new FileInfo(variantModel).Length) };
         if (result.DataPath is not null)

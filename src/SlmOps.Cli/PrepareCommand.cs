@@ -40,11 +40,8 @@ internal static class PrepareCommand
         foreach (var model in request.Models)
         {
             var stopwatch = Stopwatch.StartNew();
-            if (preparer.Prepare(model, request.DesignTime))
-            {
-                string what = request.DesignTime ? "contract" : $"{model.Target} variant".TrimStart();
-                diagnostics.Progress($"slmops: {model.Name}: prepared {what} from {model.DisplayPath} in {stopwatch.ElapsedMilliseconds} ms");
-            }
+            if (preparer.Prepare(model, request.DesignTime) && request.DesignTime)
+                diagnostics.Progress($"SlmOps: {model.Name}: contract from {model.DisplayPath} in {stopwatch.ElapsedMilliseconds} ms");
         }
 
         return diagnostics.ErrorCount > 0 ? Program.Failed : Program.Success;

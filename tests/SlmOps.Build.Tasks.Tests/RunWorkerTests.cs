@@ -31,13 +31,15 @@ public class RunWorkerTests
         task.HandleOutputLine("##slmops\twarning\tSLM2010\t/m/b.onnx\tsuspicious", MessageImportance.Normal);
         task.HandleOutputLine("##slmops\tinfo\tSLM3001\t/m/c.onnx\tleft untouched", MessageImportance.Normal);
         task.HandleOutputLine("prepared MiniLm in 0.4 s", MessageImportance.Normal);
+        task.HandleOutputLine("##slmops\tsummary\t\t\tSlmOps: MiniLm (linux-x64): int4, 90.9 MB -> 55.1 MB, 0.31 s", MessageImportance.Normal);
 
         BuildErrorEventArgs error = Assert.Single(engine.Errors);
         Assert.Equal(("SLM2003", "/m/a.onnx", "truncated"), (error.Code, error.File, error.Message));
         BuildWarningEventArgs warning = Assert.Single(engine.Warnings);
         Assert.Equal(("SLM2010", "/m/b.onnx"), (warning.Code, warning.File));
         Assert.Contains(engine.Messages, m => m.Code == "SLM3001" && m.File == "/m/c.onnx");
-        Assert.Contains(engine.Messages, m => m.Message == "prepared MiniLm in 0.4 s");
+        Assert.Contains(engine.Messages, m => m.Message == "prepared MiniLm in 0.4 s" && m.Importance == MessageImportance.Normal);
+        Assert.Contains(engine.Messages, m => m.Message == "SlmOps: MiniLm (linux-x64): int4, 90.9 MB -> 55.1 MB, 0.31 s" && m.Importance == MessageImportance.High);
     }
 
     [Fact]

@@ -8,11 +8,15 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Out, string Error)
     {
-        /// <summary>The <c>##slmops</c> diagnostic lines, split into their five fields.</summary>
-        public IReadOnlyList<string[]> Diagnostics => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        /// <summary>The <c>##slmops</c> diagnostic lines (errors, warnings, infos), split into their five fields.</summary>
+        public IReadOnlyList<string[]> Diagnostics => Lines.Where(l => l[1] != "summary").ToList();
+
+        /// <summary>The texts of the <c>##slmops</c> summary lines, one per prepared model.</summary>
+        public IReadOnlyList<string> Summaries => Lines.Where(l => l[1] == "summary").Select(l => l[4]).ToList();
+
+        private IEnumerable<string[]> Lines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => l.StartsWith("##slmops\t", StringComparison.Ordinal))
-            .Select(l => l.TrimEnd('\r').Split('\t'))
-            .ToList();
+            .Select(l => l.TrimEnd('\r').Split('\t'));
     }
 
     public static Result Run(string[] args, IReadOnlyDictionary<string, string>? environment = null)

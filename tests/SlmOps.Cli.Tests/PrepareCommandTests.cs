@@ -35,7 +35,7 @@ public sealed class PrepareCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.Out + result.Error);
         Assert.Empty(result.Diagnostics);
-        Assert.Contains("MiniLm: prepared linux-x64 variant", result.Out);
+        Assert.Matches(@"^SlmOps: MiniLm \(linux-x64\): fp32, 90\.9 MB -> 90\.9 MB, \d+\.\d\d s$", Assert.Single(result.Summaries));
 
         string sha = Sha256(MiniLm.ModelPath);
         Assert.Equal(sha, Sha256(model.VariantModelPath));
