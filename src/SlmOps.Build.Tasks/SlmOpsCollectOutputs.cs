@@ -18,11 +18,7 @@ namespace SlmOps.Build.Tasks
         /// <summary>The folder, relative to the output directory, that holds one folder per model.</summary>
         public string ModelsFolder { get; set; } = "models";
 
-        /// <summary>
-        /// The project file, <c>$(MSBuildProjectFullPath)</c>: errors about items are reported on it and relative metadata
-        /// paths resolve against its folder. The engine's <c>ProjectFileOfTaskNode</c> is the SDK's targets file in the
-        /// NuGet cache, where a click in an IDE would land.
-        /// </summary>
+        /// <summary>The project file, <c>$(MSBuildProjectFullPath)</c>, that errors are reported on (<see cref="ProjectFiles.Of"/>).</summary>
         public string ProjectFile { get; set; } = "";
 
         /// <summary>Every file the worker wrote for these models.</summary>
@@ -61,7 +57,7 @@ namespace SlmOps.Build.Tasks
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    Log.LogError(null, "SLM1009", null, ProjectFile.Length > 0 ? ProjectFile : BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0,
+                    Log.LogError(null, "SLM1009", null, ProjectFiles.Of(ProjectFile, BuildEngine), 0, 0, 0, 0,
                         $"SlmModel '{model.ItemSpec}': the SDK cannot read '{model.GetMetadata("DepsFile")}': {ex.Message} Check the permissions of the obj folder, then build again.");
                     continue;
                 }

@@ -38,8 +38,7 @@ namespace SlmOps.Build.Tasks
 
         /// <summary>
         /// The project file, <c>$(MSBuildProjectFullPath)</c>: errors about items are reported on it and relative metadata
-        /// paths resolve against its folder. The engine's <c>ProjectFileOfTaskNode</c> is the SDK's targets file in the
-        /// NuGet cache, where a click in an IDE would land.
+        /// paths resolve against its folder (<see cref="ProjectFiles.Of"/>).
         /// </summary>
         public string ProjectFile { get; set; } = "";
 
@@ -62,6 +61,7 @@ namespace SlmOps.Build.Tasks
             var resolved = new List<ITaskItem>();
             var stale = new List<ITaskItem>();
             var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            var ignored = new HashSet<string>(IgnoredMetadata.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()), StringComparer.OrdinalIgnoreCase);
 
             foreach (ITaskItem model in Models)
             {
@@ -69,7 +69,7 @@ namespace SlmOps.Build.Tasks
                 string reason;
                 try
                 {
-                    item = Resolve(model, names, out ModelLayout layout);
+                    item = Resolve(model, names, ignored, out ModelLayout layout);
                     if (item is null)
                     {
                         continue;
@@ -100,7 +100,7 @@ namespace SlmOps.Build.Tasks
             return !Log.HasLoggedErrors;
         }
 
-        private ITaskItem? Resolve(ITaskItem model, Dictionary<string, string> names, out ModelLayout layout)
+        private ITaskItem? Resolve(ITaskItem model, Dictionary<string, string> names, ICollection<string> ignored, out ModelLayout layout)
         {
             string source = model.GetMetadata("FullPath");
             string name = model.GetMetadata("Name");
@@ -148,7 +148,6 @@ namespace SlmOps.Build.Tasks
                 names.Add(name, model.ItemSpec);
             }
 
-            var ignored = new HashSet<string>(IgnoredMetadata.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()), StringComparer.OrdinalIgnoreCase);
             foreach (var (code, message) in ItemMetadata.Check(model.ItemSpec, model.CloneCustomMetadata().Keys.Cast<string>(), model.GetMetadata, ignored))
             {
                 Log.LogWarning(null, code, null, ProjectFileOrNode, 0, 0, 0, 0, message);
@@ -267,7 +266,7 @@ namespace SlmOps.Build.Tasks
             File.Move(temp, stampFile);
         }
 
-        private string ProjectFileOrNode => ProjectFile.Length > 0 ? ProjectFile : BuildEngine?.ProjectFileOfTaskNode ?? "";
+        private string ProjectFileOrNode => ProjectFiles.Of(ProjectFile, BuildEngine);
 
         private bool Error(string code, string message)
         {

@@ -25,11 +25,7 @@ namespace SlmOps.Build.Tasks
         [Required]
         public string RequestFile { get; set; } = "";
 
-        /// <summary>
-        /// The project file, <c>$(MSBuildProjectFullPath)</c>: errors about items are reported on it and relative metadata
-        /// paths resolve against its folder. The engine's <c>ProjectFileOfTaskNode</c> is the SDK's targets file in the
-        /// NuGet cache, where a click in an IDE would land.
-        /// </summary>
+        /// <summary>The project file, <c>$(MSBuildProjectFullPath)</c>, that errors are reported on (<see cref="ProjectFiles.Of"/>).</summary>
         public string ProjectFile { get; set; } = "";
 
         /// <summary>Only contracts are needed in design-time builds.</summary>
@@ -60,7 +56,7 @@ namespace SlmOps.Build.Tasks
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                Log.LogError(null, "SLM1009", null, ProjectFile.Length > 0 ? ProjectFile : BuildEngine?.ProjectFileOfTaskNode, 0, 0, 0, 0,
+                Log.LogError(null, "SLM1009", null, ProjectFiles.Of(ProjectFile, BuildEngine), 0, 0, 0, 0,
                     $"The SDK cannot write the worker's request '{RequestFile}': {ex.Message} Check that the obj folder is writable and the disk is not full, then build again.");
                 return false;
             }

@@ -87,7 +87,10 @@ public sealed class OnnxModel : IDisposable
     };
 
     /// <summary>The absolute path of an external-data location, as the loader resolved it.</summary>
-    internal string ExternalPath(string location) => Path.GetFullPath(Path.Combine(DirectoryPath, location));
+    internal string ExternalPath(string location) => ResolveExternal(DirectoryPath, location);
+
+    /// <summary>Where <paramref name="location"/> leads from <paramref name="directory"/>; the loader's handles are keyed by it.</summary>
+    internal static string ResolveExternal(string directory, string location) => Path.GetFullPath(Path.Combine(directory, location));
 
     /// <summary>Closes the model file and its external-data files.</summary>
     public void Dispose()

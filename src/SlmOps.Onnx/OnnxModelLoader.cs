@@ -290,7 +290,9 @@ public static class OnnxModelLoader
             }
 
             if (PathSafety.CheckLocationSyntax(reference.Location) is { } problem) throw Refused(fullPath, tensor, reference.Location, problem);
-            string dataPath = Path.GetFullPath(Path.Combine(directory, reference.Location));
+            // The shape is checked before anything is opened: a corrupt tensor costs no I/O.
+            long? needed = CheckShape(fullPath, TensorData.Of(tensor));
+            string dataPath = OnnxModel.ResolveExternal(directory, reference.Location);
             if (!files.TryGetValue(dataPath, out var entry))
             {
                 realBase ??= RealDirectory(fullPath, directory);
@@ -299,7 +301,6 @@ public static class OnnxModelLoader
                 order.Add(dataPath);
             }
 
-            long? needed = CheckShape(fullPath, TensorData.Of(tensor));
             if (reference.Length is long stated && needed is long shaped && stated != shaped)
             {
                 throw new OnnxModelException(OnnxErrorCodes.ExternalDataUnreadable, fullPath,

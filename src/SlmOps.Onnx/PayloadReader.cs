@@ -56,7 +56,7 @@ public sealed class PayloadReader : IDisposable
     {
         if (length == 0) return PayloadView.FromMemory(ReadOnlyMemory<byte>.Empty);
         if (length > int.MaxValue)
-            throw new PayloadTooLargeException($"Tensor '{data.Name}' has a payload of {length:N0} bytes in '{path}', more than the 2 GB a tensor can have in memory here.");
+            throw new InvalidDataException($"Tensor '{data.Name}' has a payload of {length:N0} bytes in '{path}', more than the 2 GB a tensor can have in memory here.");
         MemoryMappedFile map;
         lock (_maps)
         {
@@ -128,6 +128,3 @@ public sealed unsafe class PayloadView : IDisposable
         _view.Dispose();
     }
 }
-
-/// <summary>A tensor payload too large to be held in memory as one span (over 2 GB); it can still be copied as a file range.</summary>
-public sealed class PayloadTooLargeException(string message) : InvalidOperationException(message);
