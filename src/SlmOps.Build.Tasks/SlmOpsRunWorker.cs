@@ -31,6 +31,12 @@ namespace SlmOps.Build.Tasks
         /// <summary>Only contracts are needed in design-time builds.</summary>
         public bool DesignTime { get; set; }
 
+        /// <summary>
+        /// The folder in the build output that holds one folder per model (<c>$(OutDir)$(SlmOpsModelsFolder)</c>, full
+        /// path). A model that fails to prepare has its folder there removed, so the app cannot run an outdated variant.
+        /// </summary>
+        public string OutputModelsDirectory { get; set; } = "";
+
         protected override string ToolName => IsWindows ? "dotnet.exe" : "dotnet";
 
         protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
@@ -61,8 +67,61 @@ namespace SlmOps.Build.Tasks
                 return false;
             }
 
-            return base.Execute();
+            DateTime?[] depsBefore = Array.ConvertAll(Models, m => LastWrite(m.GetMetadata("DepsFile")));
+            bool succeeded = base.Execute();
+            if (!succeeded && !DesignTime)
+            {
+                RemoveOutdatedVariants(depsBefore);
+            }
+
+            return succeeded;
         }
+
+        /// <summary>
+        /// After a failed run, every model the worker did not prepare in this run (its deps file is gone or was not
+        /// rewritten) loses its folder in the build output: the worker has already discarded its outputs under obj/, and
+        /// the copy in bin/ would otherwise keep running, unseen, until the build is fixed. The next successful build
+        /// copies the variant again.
+        /// </summary>
+        private void RemoveOutdatedVariants(DateTime?[] depsBefore)
+        {
+            if (OutputModelsDirectory.Length == 0)
+            {
+                return;
+            }
+
+            for (int i = 0; i < Models.Length; i++)
+            {
+                ITaskItem model = Models[i];
+                DateTime? depsAfter = LastWrite(model.GetMetadata("DepsFile"));
+                if (depsAfter is not null && depsAfter != depsBefore[i])
+                {
+                    continue;
+                }
+
+                // Name is a C# identifier (checked by SlmOpsComputeOutputs), so this stays inside the models folder.
+                string name = model.GetMetadata("Name");
+                string folder = Path.Combine(OutputModelsDirectory, name) + Path.DirectorySeparatorChar;
+                if (name.Length == 0 || !Directory.Exists(folder))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                    Log.LogMessage(MessageImportance.High,
+                        $"SlmOps: removed the previous variant of {name} from '{folder}': its preparation failed, and the app must not run an outdated model. It is copied again when the build succeeds.");
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Log.LogError(null, "SLM1009", null, ProjectFiles.Of(ProjectFile, BuildEngine), 0, 0, 0, 0,
+                        $"SlmModel '{model.ItemSpec}' failed to prepare, and the SDK cannot remove its previous variant '{folder}' from the build output: {ex.Message} Delete the folder by hand, or the app will run the outdated model.");
+                }
+            }
+        }
+
+        private static DateTime? LastWrite(string path) => File.Exists(path) ? File.GetLastWriteTimeUtc(path) : (DateTime?)null;
 
         /// <summary>
         /// The dotnet host that runs this build (the CLI sets DOTNET_HOST_PATH for MSBuild), so the worker runs on the
