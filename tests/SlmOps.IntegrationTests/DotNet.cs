@@ -18,9 +18,13 @@ public sealed record CommandResult(int ExitCode, string Output)
 /// <summary>Runs the real dotnet CLI. Builds never reuse nodes or compiler servers, so no process outlives a test.</summary>
 public static class DotNet
 {
-    public static CommandResult Run(string workingDirectory, IDictionary<string, string>? environment, params string[] args)
+    public static CommandResult Run(string workingDirectory, IDictionary<string, string>? environment, params string[] args) =>
+        Exec(workingDirectory, "dotnet", environment, args);
+
+    /// <summary>Runs <paramref name="fileName"/> (dotnet, or a program such as an installed tool's shim) with the same environment as <see cref="Run"/>.</summary>
+    public static CommandResult Exec(string workingDirectory, string fileName, IDictionary<string, string>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(fileName)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -58,11 +62,11 @@ public static class DotNet
         if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in 10 minutes:\n{output}");
+            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not finish in 10 minutes:\n{output}");
         }
 
         process.WaitForExit();
-        return new CommandResult(process.ExitCode, $"> dotnet {string.Join(' ', args)}\n{output}");
+        return new CommandResult(process.ExitCode, $"> {fileName} {string.Join(' ', args)}\n{output}");
     }
 
     /// <summary>`dotnet build` with the switches every nested build in the tests needs.</summary>

@@ -1,7 +1,7 @@
 namespace SlmOps.IntegrationTests;
 
 /// <summary>
-/// Packs SlmOps.Sdk and SlmOps.Runtime from the repository once per test run into a temporary folder feed, under a
+/// Packs SlmOps.Sdk, SlmOps.Runtime and the slmops tool from the repository once per test run into a temporary folder feed, under a
 /// version no other run uses (the NuGet cache never serves an older build of the same version). The packages are
 /// removed from the global packages folder afterwards.
 /// </summary>
@@ -12,7 +12,7 @@ public sealed class SdkPackageFixture : IDisposable
         Version = "0.1.0-it" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
         FeedDirectory = Directory.CreateTempSubdirectory("slmops-feed-").FullName;
         string repo = RepoRootAttribute.Value;
-        foreach (string project in new[] { "src/SlmOps.Runtime/SlmOps.Runtime.csproj", "sdk/SlmOps.Sdk/SlmOps.Sdk.csproj" })
+        foreach (string project in new[] { "src/SlmOps.Runtime/SlmOps.Runtime.csproj", "sdk/SlmOps.Sdk/SlmOps.Sdk.csproj", "src/SlmOps.Cli/SlmOps.Cli.csproj" })
         {
             DotNet.Run(repo, null, "pack", Path.Combine(repo, project), "-c", "Release", "-o", FeedDirectory,
                 "-nr:false", "-p:UseSharedCompilation=false", $"-p:Version={Version}").AssertSuccess();
@@ -27,7 +27,7 @@ public sealed class SdkPackageFixture : IDisposable
     {
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (string id in new[] { "slmops.sdk", "slmops.runtime" })
+        foreach (string id in new[] { "slmops.sdk", "slmops.runtime", "slmops" })
         {
             string folder = Path.Combine(packages, id, Version);
             if (Directory.Exists(folder))
