@@ -55,10 +55,10 @@ float[] Embed(string text)
 {
     long[] ids = tokenizer.EncodeToIds(text).Select(id => (long)id).ToArray();
     long n = ids.Length;
+    // token_type_ids is left out: the wrapper passes zeros (one segment), what a single text needs.
     MiniLm.Output output = model.Run(
         SlmTensor<long>.Create(ids, 1, n),
-        SlmTensor<long>.Create(Enumerable.Repeat(1L, ids.Length).ToArray(), 1, n),
-        SlmTensor<long>.Zeros(1, n));
+        SlmTensor<long>.Create(Enumerable.Repeat(1L, ids.Length).ToArray(), 1, n));
 
     SlmTensor<float> hidden = output.LastHiddenState;
     int width = (int)hidden.Shape[2];

@@ -39,7 +39,9 @@ public class CompilationTests
                     });
                     SlmTensor<float> hidden = output.LastHiddenState;
                     MiniLm.Output again = model.Run(hidden.Shape[0] > 0 ? SlmTensor<long>.Zeros(1, 1) : null!, SlmTensor<long>.Zeros(1, 1), SlmTensor<long>.Zeros(1, 1));
-                    return hidden[0, 0, 0] + again.LastHiddenState[0, 0, 0] + MiniLm.ModelName.Length;
+                    // token_type_ids left out: zeros shaped like input_ids.
+                    MiniLm.Output single = model.Run(SlmTensor<long>.Create(ids, shape), SlmTensor<long>.Zeros(shape));
+                    return hidden[0, 0, 0] + again.LastHiddenState[0, 0, 0] + single.LastHiddenState[0, 0, 0] + MiniLm.ModelName.Length;
                 }
 
                 /// <summary>Names that had to be changed.</summary>

@@ -30,18 +30,24 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
                 SlmTensor<long>.Zeros(1, 4));
             Console.WriteLine("shape=" + output.LastHiddenState.ShapeText);
             Console.WriteLine("values=" + string.Join(";", output.LastHiddenState.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            // The overload without token_type_ids passes zeros shaped like input_ids.
+            var defaulted = model.Run(SlmTensor<long>.Create(ids, 1, 4), SlmTensor<long>.Create(new long[] { 1, 1, 1, 1 }, 1, 4));
+            Console.WriteLine("defaulted=" + string.Join(";", defaulted.LastHiddenState.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
             """);
 
         project.Build().AssertSuccess();
         CommandResult run = project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
 
         Assert.Contains("shape=[1, 4, 384]", run.Output);
-        float[] actual = run.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("values=", StringComparison.Ordinal))[7..]
-            .Split(';').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        Assert.Equal(Direct(), actual);
+        Assert.Equal(Direct(), Values(run.Output, "values="));
+        Assert.Equal(Direct(), Values(run.Output, "defaulted="));
         string contract = File.ReadAllText(Path.Combine(project.Path("obj"), "Debug", "net10.0", "slm", "MiniLm", "contract.json"));
         Assert.Contains("\"kind\": \"embedding\"", contract);
     }
+
+    private static float[] Values(string output, string prefix) =>
+        output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith(prefix, StringComparison.Ordinal))[prefix.Length..]
+            .Split(';').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
     [Fact]
     public void Precision_int4_builds_a_smaller_variant_that_the_generated_wrapper_runs()
@@ -64,8 +70,7 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
         project.Build().AssertSuccess();
         CommandResult run = project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
 
-        float[] actual = run.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("values=", StringComparison.Ordinal))[7..]
-            .Split(';').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        float[] actual = Values(run.Output, "values=");
         Assert.True(Cosine(MeanPool(Direct()), MeanPool(actual)) > 0.95);
 
         string variant = Path.Combine(project.OutputDirectory, "models", "MiniLm", "model.onnx");

@@ -52,9 +52,15 @@ public sealed class TestProject : IDisposable
 
     public string OutputDirectory => Path("bin/Debug/net10.0");
 
-    /// <summary>Writes the project file with the given SlmModel items (and any other MSBuild XML).</summary>
-    public void WriteProject(string items, string properties = "")
+    /// <summary>
+    /// Writes the project file with the given SlmModel items (and any other MSBuild XML), for one target framework
+    /// or, given a ';'-separated list, for several.
+    /// </summary>
+    public void WriteProject(string items, string properties = "", string targetFramework = "net10.0")
     {
+        string framework = targetFramework.Contains(';')
+            ? $"<TargetFrameworks>{targetFramework}</TargetFrameworks>"
+            : $"<TargetFramework>{targetFramework}</TargetFramework>";
         string sdkLine = AsPackageReference ? "" : "<Sdk Name=\"SlmOps.Sdk\" />";
         string packageReference = AsPackageReference
             ? $"<ItemGroup><PackageReference Include=\"SlmOps.Sdk\" Version=\"{_sdk.Version}\" /></ItemGroup>"
@@ -64,7 +70,7 @@ public sealed class TestProject : IDisposable
               {sdkLine}
               <PropertyGroup>
                 <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
+                {framework}
                 <Nullable>enable</Nullable>
                 <ImplicitUsings>enable</ImplicitUsings>
                 {properties}

@@ -82,6 +82,17 @@ namespace App.Models
             });
         }
 
+        /// <summary>Runs the model with <c>token_type_ids</c> all zeros, shaped like <c>input_ids</c>: one segment per sequence, what single texts need.</summary>
+        /// <param name="inputIds">ONNX input <c>input_ids</c>: int64 [batch, sequence]</param>
+        /// <param name="attentionMask">ONNX input <c>attention_mask</c>: int64 [batch, sequence]</param>
+        /// <returns>The outputs, in new tensors.</returns>
+        /// <exception cref="global::System.ArgumentException">An input's element type, rank or a dimension does not fit the model; the message names the input.</exception>
+        public global::App.Models.MiniLm.Output Run(global::SlmOps.Runtime.SlmTensor<long> inputIds, global::SlmOps.Runtime.SlmTensor<long> attentionMask)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(inputIds);
+            return Run(inputIds, attentionMask, global::SlmOps.Runtime.SlmTensor<long>.Zeros(inputIds.Shape.ToArray()));
+        }
+
         /// <summary>Releases the native ONNX Runtime session.</summary>
         public void Dispose()
         {
