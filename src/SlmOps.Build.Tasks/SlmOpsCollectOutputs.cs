@@ -29,7 +29,7 @@ namespace SlmOps.Build.Tasks
         [Output]
         public ITaskItem[] VariantFiles { get; private set; } = Array.Empty<ITaskItem>();
 
-        /// <summary>The contracts that exist, for the source generator.</summary>
+        /// <summary>The contracts that exist, for the source generator, with the model's full path as <c>SlmOpsModelFile</c>.</summary>
         [Output]
         public ITaskItem[] ContractFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -47,6 +47,8 @@ namespace SlmOps.Build.Tasks
                 {
                     var item = new TaskItem(contract);
                     item.SetMetadata("SlmOpsModelName", name);
+                    // The generator reports problems with the model's types on the model file.
+                    item.SetMetadata("SlmOpsModelFile", model.GetMetadata("FullPath"));
                     contracts.Add(item);
                 }
 

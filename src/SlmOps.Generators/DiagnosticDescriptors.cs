@@ -26,7 +26,7 @@ namespace SlmOps.Generators
         public static readonly DiagnosticDescriptor InvalidName = new DiagnosticDescriptor(
             id: "SLM9003",
             title: "The model's class name or namespace is not a valid C# name",
-            messageFormat: "No wrapper was generated from '{0}': the {1} '{2}' is not valid: {3}. Set a valid Name or Namespace on the SlmModel item.",
+            messageFormat: "No wrapper was generated for the model '{0}': the {1} '{2}' is not valid: {3}. Set a valid Name or Namespace on the SlmModel item.",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);

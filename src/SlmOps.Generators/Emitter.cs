@@ -38,7 +38,7 @@ namespace SlmOps.Generators
                 if (emitted.TryGetValue(model.HintName, out string? firstPath))
                 {
                     context.ReportDiagnostic(DiagnosticInfo.Create(
-                        DiagnosticDescriptors.DuplicateModel, result.ContractPath, model.FullName, firstPath, result.ContractPath).ToDiagnostic());
+                        DiagnosticDescriptors.DuplicateModel, result.SettingsLocation, model.FullName, firstPath, result.ContractPath).ToDiagnostic());
                     continue;
                 }
 

@@ -13,18 +13,28 @@ namespace SlmOps.Generators
         /// <summary>The item metadata the SDK sets on contract files (declared as CompilerVisibleItemMetadata).</summary>
         public const string ContractMetadataKey = "build_metadata.AdditionalFiles.SlmOpsContract";
 
+        /// <summary>The project file that declares the model (<c>$(MSBuildProjectFullPath)</c>).</summary>
+        public const string ProjectFileMetadataKey = "build_metadata.AdditionalFiles.SlmOpsProjectFile";
+
+        /// <summary>The model file the contract was made from.</summary>
+        public const string ModelFileMetadataKey = "build_metadata.AdditionalFiles.SlmOpsModelFile";
+
         private const string SupportedElementTypes = "float, double, float16, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool";
 
         public static bool IsContract(AnalyzerConfigOptions options) =>
             options.TryGetValue(ContractMetadataKey, out string? value)
             && string.Equals(value?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
 
+        /// <summary>The value of one metadata key, trimmed; empty when it is not set.</summary>
+        public static string Metadata(AnalyzerConfigOptions options, string key) =>
+            options.TryGetValue(key, out string? value) ? value?.Trim() ?? "" : "";
+
         public static ContractResult Parse(ContractFile file, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var diagnostics = new List<DiagnosticInfo>();
             ModelSpec? model = Parse(file, diagnostics);
-            return new ContractResult(file.Path, model, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+            return new ContractResult(file.Path, model, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()), file.ProjectOrContract);
         }
 
         private static ModelSpec? Parse(ContractFile file, List<DiagnosticInfo> diagnostics)
@@ -52,13 +62,13 @@ namespace SlmOps.Generators
 
             string? classProblem = Naming.ClassNameProblem(contract.Name);
             if (classProblem is not null)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, file.Path, file.Path, "class name", contract.Name, classProblem));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, file.ProjectOrContract, file.ModelOrContract, "class name", contract.Name, classProblem));
             string? namespaceProblem = Naming.NamespaceProblem(contract.Namespace);
             if (namespaceProblem is not null)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, file.Path, file.Path, "namespace", contract.Namespace, namespaceProblem));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, file.ProjectOrContract, file.ModelOrContract, "namespace", contract.Namespace, namespaceProblem));
 
-            bool supported = CheckElementTypes(contract, "input", contract.Inputs, file.Path, diagnostics)
-                & CheckElementTypes(contract, "output", contract.Outputs, file.Path, diagnostics);
+            bool supported = CheckElementTypes(contract, "input", contract.Inputs, file.ModelOrContract, diagnostics)
+                & CheckElementTypes(contract, "output", contract.Outputs, file.ModelOrContract, diagnostics);
             if (classProblem is not null || namespaceProblem is not null || !supported) return null;
 
             var reserved = new List<string>(Naming.ReservedMemberNames) { contract.Name };

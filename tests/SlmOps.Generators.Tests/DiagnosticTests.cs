@@ -73,6 +73,29 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void With_the_sdk_metadata_a_bad_name_is_reported_on_the_project_and_an_unsupported_type_on_the_model()
+    {
+        var badName = new ModelContract("Run", "App.Models", ModelKinds.Generic,
+            new[] { GeneratorHarness.Tensor("x", ElementTypes.Float, 1) },
+            new[] { GeneratorHarness.Tensor("y", ElementTypes.Float, 1) });
+        var texty = new ModelContract("Texty", "App.Models", ModelKinds.Generic,
+            new[] { GeneratorHarness.Tensor("text", ElementTypes.String, 1) },
+            new[] { GeneratorHarness.Tensor("y", ElementTypes.Float, 1) });
+
+        var (result, _) = GeneratorHarness.Run(
+            GeneratorHarness.Contract(badName, "/obj/slm/Run/contract.json", projectFile: "/src/App/App.csproj", modelFile: "/src/App/models/run.onnx"),
+            GeneratorHarness.Contract(texty, "/obj/slm/Texty/contract.json", projectFile: "/src/App/App.csproj", modelFile: "/src/App/models/texty.onnx"),
+            GeneratorHarness.Contract(Contracts.MiniLm, "/obj/b/contract.json", projectFile: "/src/App/App.csproj"),
+            GeneratorHarness.Contract(Contracts.MiniLm, "/obj/a/contract.json", projectFile: "/src/App/App.csproj"));
+
+        Diagnostic name = Assert.Single(result.Diagnostics, d => d.Id == "SLM9003");
+        Assert.Equal("/src/App/App.csproj", name.Location.GetLineSpan().Path);
+        Assert.Contains("for the model '/src/App/models/run.onnx'", name.GetMessage());
+        Assert.Equal("/src/App/models/texty.onnx", Assert.Single(result.Diagnostics, d => d.Id == "SLM9002").Location.GetLineSpan().Path);
+        Assert.Equal("/src/App/App.csproj", Assert.Single(result.Diagnostics, d => d.Id == "SLM9004").Location.GetLineSpan().Path);
+    }
+
+    [Fact]
     public void Two_contracts_for_the_same_class_report_SLM9004_and_generate_the_first_by_path()
     {
         var (result, _) = GeneratorHarness.Run(

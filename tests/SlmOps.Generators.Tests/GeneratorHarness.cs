@@ -46,11 +46,14 @@ internal static class GeneratorHarness
         return (driver.GetRunResult().Results.Single(), output);
     }
 
-    /// <summary>A contract file the SDK marked with <c>SlmOpsContract="true"</c>.</summary>
-    public static AdditionalText Contract(ModelContract contract, string? path = null) =>
-        new InMemoryText(path ?? $"/obj/slm/{contract.Name}/contract.json", ContractJson.Write(contract), "true");
+    /// <summary>
+    /// A contract file the SDK marked with <c>SlmOpsContract="true"</c>, and, when given, the project and model files
+    /// it names in <c>SlmOpsProjectFile</c> and <c>SlmOpsModelFile</c>.
+    /// </summary>
+    public static AdditionalText Contract(ModelContract contract, string? path = null, string? projectFile = null, string? modelFile = null) =>
+        new InMemoryText(path ?? $"/obj/slm/{contract.Name}/contract.json", ContractJson.Write(contract), "true", projectFile, modelFile);
 
-    public static AdditionalText File(string path, string text, string? contractMetadata = null) => new InMemoryText(path, text, contractMetadata);
+    public static AdditionalText File(string path, string text, string? contractMetadata = null) => new InMemoryText(path, text, contractMetadata, null, null);
 
     public static TensorContract Tensor(string name, string elementType, params object?[] shape) =>
         new(name, elementType, shape.Select(d => d switch
@@ -63,13 +66,17 @@ internal static class GeneratorHarness
     /// <summary>The folder of this source file, so baselines live in the source tree, not in bin.</summary>
     public static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 
-    private sealed class InMemoryText(string path, string text, string? contractMetadata) : AdditionalText
+    private sealed class InMemoryText(string path, string text, string? contractMetadata, string? projectFile, string? modelFile) : AdditionalText
     {
         private readonly SourceText _text = SourceText.From(text);
 
         public override string Path { get; } = path;
 
         public string? ContractMetadata { get; } = contractMetadata;
+
+        public string? ProjectFile { get; } = projectFile;
+
+        public string? ModelFile { get; } = modelFile;
 
         public override SourceText GetText(CancellationToken cancellationToken = default) => _text;
     }
@@ -81,10 +88,14 @@ internal static class GeneratorHarness
 
         public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
 
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
-            textFile is InMemoryText { ContractMetadata: string value }
-                ? new Options(new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmOpsContract"] = value })
-                : Options.Empty;
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile)
+        {
+            if (textFile is not InMemoryText { ContractMetadata: string value } text) return Options.Empty;
+            var values = new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmOpsContract"] = value };
+            if (text.ProjectFile is not null) values["build_metadata.AdditionalFiles.SlmOpsProjectFile"] = text.ProjectFile;
+            if (text.ModelFile is not null) values["build_metadata.AdditionalFiles.SlmOpsModelFile"] = text.ModelFile;
+            return new Options(values);
+        }
 
         private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
         {

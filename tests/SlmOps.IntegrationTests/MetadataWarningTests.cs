@@ -2,7 +2,10 @@ using SlmOps.Testing;
 
 namespace SlmOps.IntegrationTests;
 
-/// <summary>A misspelled or inapplicable SlmModel metadata is a warning on the project file, never silently ignored.</summary>
+/// <summary>
+/// A misspelled or inapplicable SlmModel metadata is a warning on the project file, never silently ignored; a Name the
+/// generator refuses is an error on the project file too.
+/// </summary>
 [Collection(SdkCollection.Name)]
 public sealed class MetadataWarningTests(SdkPackageFixture sdk)
 {
@@ -29,5 +32,21 @@ public sealed class MetadataWarningTests(SdkPackageFixture sdk)
         Assert.Contains(warnings, l => l.StartsWith(csproj, StringComparison.Ordinal) && l.Contains("warning SLM1011", StringComparison.Ordinal)
             && l.Contains("BlockSize=\"64\"", StringComparison.Ordinal));
         Assert.DoesNotContain(warnings, l => l.Contains("OwnedByAnotherTool", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_name_the_generator_cannot_use_is_SLM9003_on_the_csproj_not_on_a_file_under_obj()
+    {
+        using var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "linear.onnx");
+        project.WriteProject("""<SlmModel Include="models/linear.onnx" Name="Run" />""");
+        project.WriteProgram("""Console.WriteLine("ok");""");
+
+        CommandResult build = project.Build();
+
+        Assert.False(build.Succeeded, build.Output);
+        string error = build.Output.Split('\n').First(l => l.Contains("error SLM9003", StringComparison.Ordinal)).Trim();
+        Assert.Matches(@"^(\d+>)?" + System.Text.RegularExpressions.Regex.Escape(project.Path("App.csproj")) + @"\(1,1\): error SLM9003", error);
+        Assert.Contains($"for the model '{project.Path("models/linear.onnx")}'", error);
     }
 }

@@ -7,11 +7,24 @@ namespace SlmOps.Generators.Model
     // Pipeline models: immutable, value-equal, and free of ISymbol/Compilation/SyntaxNode so the incremental driver can
     // compare them across runs and skip work when nothing changed.
 
-    /// <summary>A contract file's path and text, as the first pipeline step reads it.</summary>
-    internal sealed record ContractFile(string Path, string? Text);
+    /// <summary>
+    /// A contract file's path and text, as the first pipeline step reads it, with the files that the SDK names in its
+    /// item metadata (empty when absent): the project that declares the SlmModel and the model file. Diagnostics go
+    /// where the user can fix them: settings on the project, element types on the model, a damaged contract on itself.
+    /// </summary>
+    internal sealed record ContractFile(string Path, string? Text, string ProjectFile = "", string ModelFile = "")
+    {
+        public string ProjectOrContract => ProjectFile.Length > 0 ? ProjectFile : Path;
+
+        public string ModelOrContract => ModelFile.Length > 0 ? ModelFile : Path;
+    }
 
     /// <summary>What one contract file yields: a model to emit (or none), and diagnostics to report.</summary>
-    internal sealed record ContractResult(string ContractPath, ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+    internal sealed record ContractResult(string ContractPath, ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics, string ProjectOrContract = "")
+    {
+        /// <summary>Where a problem with the item's Name or Namespace (a duplicate class) is reported.</summary>
+        public string SettingsLocation => ProjectOrContract.Length > 0 ? ProjectOrContract : ContractPath;
+    }
 
     /// <summary>A model ready to emit: names already resolved to valid, collision-free C# identifiers.</summary>
     internal sealed record ModelSpec(
@@ -48,7 +61,7 @@ namespace SlmOps.Generators.Model
         }
     }
 
-    /// <summary>A diagnostic as data: located on a contract file, reported in the output step.</summary>
+    /// <summary>A diagnostic as data: located on a file (line 1), reported in the output step.</summary>
     internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, string FilePath, EquatableArray<string> MessageArgs)
 
     {
