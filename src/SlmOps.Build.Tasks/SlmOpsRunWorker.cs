@@ -28,6 +28,9 @@ namespace SlmOps.Build.Tasks
         /// <summary>The project file, <c>$(MSBuildProjectFullPath)</c>, that errors are reported on (<see cref="ProjectFiles.Of"/>).</summary>
         public string ProjectFile { get; set; } = "";
 
+        /// <summary>Seconds between "still running" lines on a long step (<c>$(SlmOpsProgressInterval)</c>); 0 turns them off; empty: 5.</summary>
+        public string ProgressInterval { get; set; } = "";
+
         /// <summary>Only contracts are needed in design-time builds.</summary>
         public bool DesignTime { get; set; }
 
@@ -56,7 +59,7 @@ namespace SlmOps.Build.Tasks
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(RequestFile)!);
                 string temp = RequestFile + ".tmp";
-                File.WriteAllText(temp, CreateRequest(Models, DesignTime));
+                File.WriteAllText(temp, CreateRequest(Models, DesignTime, ProgressInterval));
                 File.Delete(RequestFile);
                 File.Move(temp, RequestFile);
             }
@@ -178,7 +181,9 @@ namespace SlmOps.Build.Tasks
                     Log.LogWarning(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
                     break;
                 case "summary":
-                    // High importance: the terminal logger and -v:m show it, so a build that did work says what it did.
+                case "progress":
+                    // High importance: the console logger shows it from -v:m on (CI logs, redirected output), the terminal
+                    // logger from -v:d on, so a build that did work says what it did and a long step says it is running.
                     Log.LogMessage(MessageImportance.High, diagnostic.Message);
                     break;
                 default:
@@ -198,10 +203,12 @@ namespace SlmOps.Build.Tasks
             return false;
         }
 
-        internal static string CreateRequest(ITaskItem[] models, bool designTime)
+        internal static string CreateRequest(ITaskItem[] models, bool designTime, string progressInterval = "")
         {
             var sb = new StringBuilder();
-            sb.Append("{\n  \"designTime\": ").Append(designTime ? "true" : "false").Append(",\n  \"models\": [");
+            sb.Append("{\n  \"designTime\": ").Append(designTime ? "true" : "false").Append(',');
+            Property(sb, "progressInterval", progressInterval.Trim(), indent: "\n  ");
+            sb.Append(",\n  \"models\": [");
             for (int i = 0; i < models.Length; i++)
             {
                 ITaskItem m = models[i];
@@ -224,9 +231,9 @@ namespace SlmOps.Build.Tasks
             return sb.ToString();
         }
 
-        private static void Property(StringBuilder sb, string name, string value, bool first = false)
+        private static void Property(StringBuilder sb, string name, string value, bool first = false, string? indent = null)
         {
-            sb.Append(first ? "\n      \"" : ",\n      \"").Append(name).Append("\": \"");
+            sb.Append(indent ?? (first ? "\n      " : ",\n      ")).Append('"').Append(name).Append("\": \"");
             foreach (char c in value)
             {
                 switch (c)

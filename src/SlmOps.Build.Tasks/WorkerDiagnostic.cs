@@ -17,7 +17,7 @@ namespace SlmOps.Build.Tasks
             Message = message;
         }
 
-        /// <summary><c>error</c>, <c>warning</c>, <c>info</c>, or <c>summary</c> (the one line per prepared model a build shows at normal verbosity; no code or file).</summary>
+        /// <summary><c>error</c>, <c>warning</c>, <c>info</c>, <c>summary</c> (the one line per prepared model a build shows at normal verbosity) or <c>progress</c> (a long step still running); the last two have no code or file.</summary>
         public string Severity { get; }
 
         public string Code { get; }
@@ -34,7 +34,7 @@ namespace SlmOps.Build.Tasks
             }
 
             string[] parts = line.Substring(Prefix.Length).Split(new[] { '\t' }, 4);
-            if (parts.Length != 4 || parts[0] is not ("error" or "warning" or "info" or "summary"))
+            if (parts.Length != 4 || parts[0] is not ("error" or "warning" or "info" or "summary" or "progress"))
             {
                 return null;
             }

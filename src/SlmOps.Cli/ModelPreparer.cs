@@ -8,7 +8,7 @@ using SlmOps.Quantization;
 namespace SlmOps.Cli;
 
 /// <summary>Prepares one model: check, hash, contract, variant, manifest, deps. All or nothing per model.</summary>
-internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVersion)
+internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVersion, Heartbeat? heartbeat = null)
 {
     /// <summary>Tests only: runs first in <see cref="Prepare"/>, so a test can make it fail the way a bug would.</summary>
     internal static Action<ModelRequest>? FaultForTests { get; set; }
@@ -24,6 +24,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         try
         {
             FaultForTests?.Invoke(request);
+            heartbeat?.Step("reading and hashing the model");
             // Payloads stay in the file: the contract needs only the graph, and the quantizer streams the weights.
             using var model = OnnxModelLoader.Load(request.Source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096, AllowHardLinks = request.AllowHardLinks });
             string sha = model.Sha256!;
@@ -42,6 +43,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             if (!designTime)
             {
                 var options = request.Quantize.ToOptions(request.Target);
+                heartbeat?.Step(request.Quantize.IsPassThrough ? "copying the model" : $"quantizing to {QuantizationNames.Format(options.Precision)}");
                 var (files, quantization) = request.Quantize.IsPassThrough
                     ? (CopyVariant(request, model, outputs), null)
                     : QuantizeVariant(request, model, options, outputs);
@@ -113,6 +115,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         diagnostics.Progress($"SlmOps: {request.Name} ({request.Target}): {QuantizeCommand.Describe(options)}, {result.Tensors.Count} tensors, " +
             $"{result.InitializerBytesBefore:N0} -> {result.InitializerBytesAfter:N0} weight bytes");
 
+        heartbeat?.Step("hashing the variant");
         var files = new List<(string, string, long)> { (WorkerFiles.Variant, AtomicFile.Sha256Of(variantModel), new FileInfo(variantModel).Length) };
         if (result.DataPath is not null)
             files.Add((Path.GetFileName(result.DataPath), AtomicFile.Sha256Of(result.DataPath), new FileInfo(result.DataPath).Length));

@@ -36,11 +36,15 @@ internal static class PrepareCommand
 
         context.LogInvocation($"prepare {request.Models.Count} {string.Join(" ", request.Models.Select(m => m.Name))}".TrimEnd());
 
-        var preparer = new ModelPreparer(diagnostics, Program.ToolVersion);
+        using var heartbeat = new Heartbeat(diagnostics, request.DesignTime ? TimeSpan.Zero : request.ProgressInterval);
+        var preparer = new ModelPreparer(diagnostics, Program.ToolVersion, heartbeat);
         foreach (var model in request.Models)
         {
             var stopwatch = Stopwatch.StartNew();
-            if (preparer.Prepare(model, request.DesignTime) && request.DesignTime)
+            heartbeat.Start($"{model.Name} ({model.Target})");
+            bool prepared = preparer.Prepare(model, request.DesignTime);
+            heartbeat.Stop();
+            if (prepared && request.DesignTime)
                 diagnostics.Progress($"SlmOps: {model.Name}: contract from {model.DisplayPath} in {stopwatch.ElapsedMilliseconds} ms");
         }
 

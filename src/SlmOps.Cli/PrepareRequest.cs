@@ -10,6 +10,11 @@ internal sealed class PrepareRequest
 
     public required IReadOnlyList<ModelRequest> Models { get; init; }
 
+    /// <summary>How often a long step says it is still running; zero: never. Five seconds when the request omits it.</summary>
+    public TimeSpan ProgressInterval { get; init; } = DefaultProgressInterval;
+
+    public static readonly TimeSpan DefaultProgressInterval = TimeSpan.FromSeconds(5);
+
     /// <summary>Reads and checks a request file. Throws <see cref="FormatException"/> saying what is wrong.</summary>
     public static PrepareRequest Read(string path)
     {
@@ -62,7 +67,15 @@ internal sealed class PrepareRequest
                     throw new FormatException($"models[{list.Count}] has a path that is not valid: {ex.Message}", ex);
                 }
             }
-            return new PrepareRequest { DesignTime = designTime, Models = list };
+            TimeSpan interval = DefaultProgressInterval;
+            if (root.TryGetProperty("progressInterval", out var pi) && pi.ValueKind == JsonValueKind.String && pi.GetString()!.Trim().Length > 0)
+            {
+                if (!double.TryParse(pi.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
+                    || !(seconds >= 0 && seconds <= 3600))
+                    throw new FormatException($"'progressInterval' must be a number of seconds from 0 to 3600 (SlmOpsProgressInterval), not '{pi.GetString()}'.");
+                interval = TimeSpan.FromSeconds(seconds);
+            }
+            return new PrepareRequest { DesignTime = designTime, Models = list, ProgressInterval = interval };
         }
     }
 }

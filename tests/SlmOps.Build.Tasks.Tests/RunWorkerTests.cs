@@ -32,6 +32,7 @@ public class RunWorkerTests
         task.HandleOutputLine("##slmops\tinfo\tSLM3001\t/m/c.onnx\tleft untouched", MessageImportance.Normal);
         task.HandleOutputLine("prepared MiniLm in 0.4 s", MessageImportance.Normal);
         task.HandleOutputLine("##slmops\tsummary\t\t\tSlmOps: MiniLm (linux-x64): int4, 90.9 MB -> 55.1 MB, 0.31 s", MessageImportance.Normal);
+        task.HandleOutputLine("##slmops\tprogress\t\t\tSlmOps: MiniLm (linux-x64): quantizing to int4, 5 s", MessageImportance.Normal);
 
         BuildErrorEventArgs error = Assert.Single(engine.Errors);
         Assert.Equal(("SLM2003", "/m/a.onnx", "truncated"), (error.Code, error.File, error.Message));
@@ -40,6 +41,7 @@ public class RunWorkerTests
         Assert.Contains(engine.Messages, m => m.Code == "SLM3001" && m.File == "/m/c.onnx");
         Assert.Contains(engine.Messages, m => m.Message == "prepared MiniLm in 0.4 s" && m.Importance == MessageImportance.Normal);
         Assert.Contains(engine.Messages, m => m.Message == "SlmOps: MiniLm (linux-x64): int4, 90.9 MB -> 55.1 MB, 0.31 s" && m.Importance == MessageImportance.High);
+        Assert.Contains(engine.Messages, m => m.Message == "SlmOps: MiniLm (linux-x64): quantizing to int4, 5 s" && m.Importance == MessageImportance.High);
     }
 
     [Fact]

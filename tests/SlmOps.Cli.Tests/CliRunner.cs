@@ -9,7 +9,10 @@ internal static class CliRunner
     public sealed record Result(int ExitCode, string Out, string Error)
     {
         /// <summary>The <c>##slmops</c> diagnostic lines (errors, warnings, infos), split into their five fields.</summary>
-        public IReadOnlyList<string[]> Diagnostics => Lines.Where(l => l[1] != "summary").ToList();
+        public IReadOnlyList<string[]> Diagnostics => Lines.Where(l => l[1] is not ("summary" or "progress")).ToList();
+
+        /// <summary>The texts of the <c>##slmops</c> progress lines (a long step still running).</summary>
+        public IReadOnlyList<string> Heartbeats => Lines.Where(l => l[1] == "progress").Select(l => l[4]).ToList();
 
         /// <summary>The texts of the <c>##slmops</c> summary lines, one per prepared model.</summary>
         public IReadOnlyList<string> Summaries => Lines.Where(l => l[1] == "summary").Select(l => l[4]).ToList();
@@ -44,11 +47,15 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
 
     public string DepsPath => VariantDirectory + "slmops.deps";
 
-    public static string WriteRequest(string path, bool designTime, params RequestModel[] models)
+    public static string WriteRequest(string path, bool designTime, params RequestModel[] models) =>
+        WriteRequest(path, designTime, progressInterval: null, models);
+
+    public static string WriteRequest(string path, bool designTime, string? progressInterval, params RequestModel[] models)
     {
         var json = new JsonObject
         {
             ["designTime"] = designTime,
+            ["progressInterval"] = progressInterval,
             ["models"] = new JsonArray(models.Select(m => (JsonNode)AddSettings(m, new JsonObject
             {
                 ["source"] = m.Source,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.ML.OnnxRuntime;
 using SlmOps.Testing;
 
@@ -67,9 +68,12 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
             Console.WriteLine("values=" + string.Join(";", output.LastHiddenState.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
             """);
 
-        project.Build().AssertSuccess();
+        // Default verbosity, as a user builds; a short progress interval so the quantization step beats.
+        CommandResult build = project.Dotnet("build", "-nr:false", "-p:UseSharedCompilation=false", "-p:SlmOpsProgressInterval=0.1").AssertSuccess();
         CommandResult run = project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
 
+        Assert.True(Regex.IsMatch(build.Output, @"SlmOps: MiniLm \([a-z0-9-]+\): (reading and hashing the model|quantizing to int4|hashing the variant), \d+ s"), build.Output);
+        Assert.True(Regex.IsMatch(build.Output, @"SlmOps: MiniLm \([a-z0-9-]+\): int4, 90\.\d MB -> \d+\.\d MB, \d+\.\d\d s"), build.Output);
         float[] actual = Values(run.Output, "values=");
         Assert.True(Cosine(MeanPool(Direct()), MeanPool(actual)) > 0.95);
 
