@@ -27,6 +27,12 @@ public sealed class StaticQdqTests : IDisposable
     private static QuantizationOptions Qdq(ActivationRanges ranges, QdqActivationType activations = QdqActivationType.UInt8, QdqWeightType weights = QdqWeightType.Int8) =>
         new() { Precision = Precision.Qdq, Ranges = ranges, ActivationType = activations, QdqWeights = weights };
 
+    /// <summary>
+    /// For tests about calibration, not weight types: int8 weights, except on x64 without VNNI, where ONNX Runtime's
+    /// u8·s8 kernels saturate (relative errors up to 0.85 measured) and the comparison with fp32 would test the CPU.
+    /// </summary>
+    private static QdqWeightType CalibrationWeights => Int8Cpu.SaturatesSignedWeights ? QdqWeightType.UInt8 : QdqWeightType.Int8;
+
     [Theory]
     [InlineData(QdqActivationType.UInt8, QdqWeightType.Int8, 17, 0.03)]
     [InlineData(QdqActivationType.UInt8, QdqWeightType.UInt8, 17, 0.03)]
@@ -35,6 +41,8 @@ public sealed class StaticQdqTests : IDisposable
     [InlineData(QdqActivationType.UInt8, QdqWeightType.Int8, 21, 0.03)]
     public void A_calibrated_QDQ_model_runs_in_ONNX_Runtime_close_to_fp32(QdqActivationType activations, QdqWeightType weights, long opset, double tolerance)
     {
+        // u8 activations x s8 weights saturate in ONNX Runtime on x64 without VNNI (measured up to 0.20 there).
+        if (activations == QdqActivationType.UInt8 && weights == QdqWeightType.Int8) tolerance = Int8Cpu.Tolerance(tolerance, 0.5);
         var (source, ranges) = Calibrated(Build(opset));
         string target = _temp.Combine("qdq.onnx");
         var result = ModelQuantizer.Quantize(source, target, Qdq(ranges, activations, weights));
@@ -104,7 +112,7 @@ public sealed class StaticQdqTests : IDisposable
         Assert.Equal(zeroPoint, initializers["x_zero_point"].RawData[0]);
 
         var x = Input(5);
-        Assert.True(KernelModels.RelativeError(Run(source, x, "h2"), Run(target, x, "h2")) < 0.03);
+        Assert.True(KernelModels.RelativeError(Run(source, x, "h2"), Run(target, x, "h2")) < Int8Cpu.Tolerance(0.03, 0.5));
     }
 
     [Theory]
@@ -161,8 +169,8 @@ public sealed class StaticQdqTests : IDisposable
 
         // On ordinary inputs the clipped range gives the finer steps and the smaller error.
         string a = _temp.Combine("minmax.onnx"), b = _temp.Combine("percentile.onnx");
-        ModelQuantizer.Quantize(source, a, Qdq(minMax));
-        ModelQuantizer.Quantize(source, b, Qdq(percentile));
+        ModelQuantizer.Quantize(source, a, Qdq(minMax, weights: CalibrationWeights));
+        ModelQuantizer.Quantize(source, b, Qdq(percentile, weights: CalibrationWeights));
         var x = Input(3);
         var reference = Run(source, x);
         double errorMinMax = KernelModels.RelativeError(reference, Run(a, x)), errorPercentile = KernelModels.RelativeError(reference, Run(b, x));
@@ -289,12 +297,13 @@ public sealed class StaticQdqTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(work));
 
         string target = _temp.Combine("ext-qdq.onnx");
-        ModelQuantizer.Quantize(source, target, Qdq(ranges));
+        ModelQuantizer.Quantize(source, target, Qdq(ranges, weights: CalibrationWeights));
         using var session = new InferenceSession(target);
         using var y = session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(new float[] { 1, -2, 0.5f, 3 }, [1, 4]))]);
         using var reference = new InferenceSession(source);
         using var expected = reference.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(new float[] { 1, -2, 0.5f, 3 }, [1, 4]))]);
-        Assert.True(KernelModels.RelativeError(expected[0].AsTensor<float>().ToArray(), y[0].AsTensor<float>().ToArray()) < 0.03);
+        double error = KernelModels.RelativeError(expected[0].AsTensor<float>().ToArray(), y[0].AsTensor<float>().ToArray());
+        Assert.True(error < 0.03, $"relative error {error:0.0000}");
     }
 
     [Fact]
