@@ -12,11 +12,15 @@ public sealed class SdkPackageFixture : IDisposable
         Version = "0.1.0-it" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
         FeedDirectory = Directory.CreateTempSubdirectory("slmops-feed-").FullName;
         string repo = RepoRootAttribute.Value;
-        foreach (string project in new[] { "src/SlmOps.Runtime/SlmOps.Runtime.csproj", "sdk/SlmOps.Sdk/SlmOps.Sdk.csproj", "src/SlmOps.Cli/SlmOps.Cli.csproj" })
+        foreach (string project in new[] { "src/SlmOps.Runtime/SlmOps.Runtime.csproj", "sdk/SlmOps.Sdk/SlmOps.Sdk.csproj" })
         {
             DotNet.Run(repo, null, "pack", Path.Combine(repo, project), "-c", "Release", "-o", FeedDirectory,
                 "-nr:false", "-p:UseSharedCompilation=false", $"-p:Version={Version}").AssertSuccess();
         }
+
+        // The slmops tool package, as README packs it.
+        DotNet.Run(repo, null, "pack", Path.Combine(repo, "src/SlmOps.Cli/SlmOps.Cli.csproj"), "-c", "Release", "-o", FeedDirectory,
+            "-nr:false", "-p:UseSharedCompilation=false", "-p:SlmOpsPackTool=true", $"-p:Version={Version}").AssertSuccess();
     }
 
     public string Version { get; }
