@@ -35,7 +35,7 @@ internal sealed class DiagnosticWriter(TextWriter output)
         lock (output) output.WriteLine(message);
     }
 
-    // Locked: heartbeats come from a timer thread.
+    // Locked: heartbeats come from a thread of their own.
     private void Write(string severity, string code, string file, string message)
     {
         lock (output) output.WriteLine($"{Prefix}\t{severity}\t{code}\t{Clean(file)}\t{Clean(message)}");

@@ -17,16 +17,12 @@ namespace SlmOps.Generators
         {
             IncrementalValuesProvider<ContractFile> files = context.AdditionalTextsProvider
                 .Combine(context.AnalyzerConfigOptionsProvider)
-                .Select(static (pair, cancellationToken) =>
-                {
-                    var options = pair.Right.GetOptions(pair.Left);
-                    return Parser.IsContract(options)
-                        ? new ContractFile(pair.Left.Path, pair.Left.GetText(cancellationToken)?.ToString(),
-                            Parser.Metadata(options, Parser.ProjectFileMetadataKey), Parser.Metadata(options, Parser.ModelFileMetadataKey))
-                        : null;
-                })
-                .Where(static file => file is not null)
-                .Select(static (file, _) => file!)
+                .Where(static pair => Parser.IsContract(pair.Right.GetOptions(pair.Left)))
+                .Select(static (pair, cancellationToken) => new ContractFile(
+                    pair.Left.Path,
+                    pair.Left.GetText(cancellationToken)?.ToString(),
+                    Parser.Metadata(pair.Right.GetOptions(pair.Left), Parser.ProjectFileMetadataKey),
+                    Parser.Metadata(pair.Right.GetOptions(pair.Left), Parser.ModelFileMetadataKey)))
                 .WithTrackingName(TrackingNames.ContractFiles);
 
             IncrementalValuesProvider<ContractResult> contracts = files

@@ -20,11 +20,8 @@ namespace SlmOps.Generators.Model
     }
 
     /// <summary>What one contract file yields: a model to emit (or none), and diagnostics to report.</summary>
-    internal sealed record ContractResult(string ContractPath, ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics, string ProjectOrContract = "")
-    {
-        /// <summary>Where a problem with the item's Name or Namespace (a duplicate class) is reported.</summary>
-        public string SettingsLocation => ProjectOrContract.Length > 0 ? ProjectOrContract : ContractPath;
-    }
+    /// <remarks><paramref name="SettingsLocation"/>: where a problem with the item's Name or Namespace (a duplicate class) is reported.</remarks>
+    internal sealed record ContractResult(string ContractPath, ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics, string SettingsLocation);
 
     /// <summary>A model ready to emit: names already resolved to valid, collision-free C# identifiers.</summary>
     internal sealed record ModelSpec(
