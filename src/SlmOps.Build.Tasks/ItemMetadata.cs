@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using SlmOps.Contracts;
 
 namespace SlmOps.Build.Tasks
 {
@@ -11,34 +12,11 @@ namespace SlmOps.Build.Tasks
     /// </summary>
     internal static class ItemMetadata
     {
-        private static readonly string[] BlockWise = { "int4", "int8-weight" };
+        /// <summary>The metadata that name the model rather than set how it is prepared (they pass as request fields).</summary>
+        private static readonly string[] Identity = { "Name", "Namespace", "Kind", "Sha256" };
 
-        /// <summary>Every metadata the worker receives, in request order (camelCased in the request).</summary>
-        public static readonly string[] Known =
-        {
-            "Name", "Namespace", "Kind", "Sha256",
-            "Precision", "BlockSize", "Symmetric", "AccuracyLevel", "Int8Format", "Int8Weights",
-            "QuantizeInclude", "QuantizeExclude", "QuantizeMinElements", "Prune", "CalibrationRanges", "ActivationType", "QdqWeights",
-            "QuantizeEmbeddings", "ScaleSearch", "AllowHardLinks",
-        };
-
-        /// <summary>Settings that only some precisions read; the others ignore them.</summary>
-        private static readonly Dictionary<string, string[]> AppliesTo = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
-        {
-            ["BlockSize"] = BlockWise,
-            ["Symmetric"] = BlockWise,
-            ["AccuracyLevel"] = BlockWise,
-            ["QuantizeEmbeddings"] = BlockWise,
-            ["ScaleSearch"] = BlockWise,
-            ["Int8Format"] = new[] { "int8" },
-            ["Int8Weights"] = new[] { "int8" },
-            ["CalibrationRanges"] = new[] { "qdq" },
-            ["ActivationType"] = new[] { "qdq" },
-            ["QdqWeights"] = new[] { "qdq" },
-        };
-
-        /// <summary>Layer selection applies to every precision that rewrites weights, and to fp32 with pruning.</summary>
-        private static readonly string[] Selection = { "QuantizeInclude", "QuantizeExclude", "QuantizeMinElements" };
+        /// <summary>Every metadata the SDK knows: the identity, then the settings in request order.</summary>
+        public static readonly string[] Known = Identity.Concat(ModelSettings.All.Select(s => s.Metadata)).ToArray();
 
         /// <summary>
         /// Warnings for one item: metadata the SDK does not know (with the closest known name when one is close), and
@@ -46,13 +24,8 @@ namespace SlmOps.Build.Tasks
         /// </summary>
         public static IEnumerable<(string Code, string Message)> Check(string itemSpec, IEnumerable<string> customNames, Func<string, string> value, ICollection<string> ignored)
         {
-            string precision = value("Precision").Trim().ToLowerInvariant();
-            if (precision.Length == 0)
-            {
-                precision = "fp32";
-            }
-
-            bool pruned = value("Prune").Trim().Length > 0;
+            string precision = ModelRules.NormalizePrecision(value(ModelSettings.Precision.Metadata));
+            bool rewritten = !ModelRules.IsPassThrough(precision, value(ModelSettings.Prune.Metadata));
             foreach (string name in customNames.OrderBy(n => n, StringComparer.Ordinal))
             {
                 if (ignored.Contains(name))
@@ -75,11 +48,17 @@ namespace SlmOps.Build.Tasks
                     continue;
                 }
 
-                if (AppliesTo.TryGetValue(known, out string[]? precisions) && !precisions.Contains(precision))
+                ModelSetting? setting = ModelSettings.All.FirstOrDefault(s => s.Metadata == known);
+                if (setting is null)
                 {
-                    yield return ("SLM1011", $"SlmModel '{itemSpec}': {known}=\"{value(known)}\" has no effect with Precision=\"{precision}\"; it applies to {string.Join(" and ", precisions)}. Remove it, or change Precision.");
+                    continue;
                 }
-                else if (Selection.Contains(known) && precision == "fp32" && !pruned)
+
+                if (setting.Precisions.Count > 0 && !setting.Precisions.Contains(precision))
+                {
+                    yield return ("SLM1011", $"SlmModel '{itemSpec}': {known}=\"{value(known)}\" has no effect with Precision=\"{precision}\"; it applies to {string.Join(" and ", setting.Precisions)}. Remove it, or change Precision.");
+                }
+                else if (setting.OnlyWhenRewritten && !rewritten)
                 {
                     yield return ("SLM1011", $"SlmModel '{itemSpec}': {known}=\"{value(known)}\" has no effect with Precision=\"fp32\" and no Prune: the model is copied as is. Remove it, or set Precision or Prune.");
                 }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using SlmOps.Contracts;
 
 namespace SlmOps.Build.Tasks
 {
@@ -106,35 +107,35 @@ namespace SlmOps.Build.Tasks
             string name = model.GetMetadata("Name");
             if (name.Length == 0)
             {
-                name = Identifiers.ToPascalCase(Path.GetFileNameWithoutExtension(source));
+                name = ModelRules.ToPascalCase(Path.GetFileNameWithoutExtension(source), "_");
             }
 
             string ns = model.GetMetadata("Namespace");
             string kind = model.GetMetadata("Kind");
             if (kind.Length == 0)
             {
-                kind = "auto";
+                kind = ModelKinds.Auto;
             }
 
-            string sha = model.GetMetadata("Sha256").Trim().ToLowerInvariant();
+            string sha = ModelRules.NormalizeSha256(model.GetMetadata("Sha256"));
             bool ok = true;
 
-            if (!Identifiers.IsValidIdentifier(name))
+            if (ModelRules.ClassNameProblem(name) is string nameProblem)
             {
-                ok = Error("SLM1001", $"SlmModel '{model.ItemSpec}': Name '{name}' is not a valid C# class name. Set the Name metadata to an identifier such as 'MiniLm'.");
+                ok = Error("SLM1001", $"SlmModel '{model.ItemSpec}': Name '{name}' is not a valid class name for the generated wrapper: {nameProblem}. Set the Name metadata to an identifier such as 'MiniLm'.");
             }
 
-            if (!Identifiers.IsValidNamespace(ns))
+            if (ModelRules.NamespaceProblem(ns) is string namespaceProblem)
             {
-                ok = Error("SLM1004", $"SlmModel '{model.ItemSpec}': Namespace '{ns}' is not a valid C# namespace. Set the Namespace metadata (default: $(RootNamespace).Models).");
+                ok = Error("SLM1004", $"SlmModel '{model.ItemSpec}': Namespace '{ns}' is not a valid C# namespace: {namespaceProblem}. Set the Namespace metadata (default: $(RootNamespace).Models).");
             }
 
-            if (kind is not ("auto" or "generic" or "embedding" or "causal-lm"))
+            if (!ModelKinds.IsKnown(kind))
             {
                 ok = Error("SLM1002", $"SlmModel '{model.ItemSpec}': Kind '{kind}' is not supported. Use auto, generic, embedding or causal-lm.");
             }
 
-            if (sha.Length > 0 && (sha.Length != 64 || !sha.All(Uri.IsHexDigit)))
+            if (sha.Length > 0 && !ModelRules.IsSha256(sha))
             {
                 ok = Error("SLM1007", $"SlmModel '{model.ItemSpec}': Sha256 '{sha}' is not a SHA-256 hash. Give 64 hexadecimal digits, or remove the metadata.");
             }

@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -172,16 +171,16 @@ namespace SlmOps.Build.Tasks
                 return;
             }
 
-            switch (diagnostic.Severity)
+            switch (diagnostic.Kind)
             {
-                case "error":
+                case WorkerDiagnostic.Error:
                     Log.LogError(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
                     break;
-                case "warning":
+                case WorkerDiagnostic.Warning:
                     Log.LogWarning(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
                     break;
-                case "summary":
-                case "progress":
+                case WorkerDiagnostic.Summary:
+                case WorkerDiagnostic.Progress:
                     // High importance: the console logger shows it from -v:m on (CI logs, redirected output), the terminal
                     // logger from -v:d on, so a build that did work says what it did and a long step says it is running.
                     Log.LogMessage(MessageImportance.High, diagnostic.Message);
@@ -205,49 +204,32 @@ namespace SlmOps.Build.Tasks
 
         internal static string CreateRequest(ITaskItem[] models, bool designTime, string progressInterval = "")
         {
-            var sb = new StringBuilder();
-            sb.Append("{\n  \"designTime\": ").Append(designTime ? "true" : "false").Append(',');
-            Property(sb, "progressInterval", progressInterval.Trim(), indent: "\n  ");
-            sb.Append(",\n  \"models\": [");
-            for (int i = 0; i < models.Length; i++)
+            var request = new WorkerRequest { DesignTime = designTime, ProgressInterval = progressInterval };
+            foreach (ITaskItem m in models)
             {
-                ITaskItem m = models[i];
-                sb.Append(i == 0 ? "\n" : ",\n").Append("    {");
-                Property(sb, "source", m.GetMetadata("FullPath"), first: true);
-                Property(sb, "displayPath", m.ItemSpec);
-                // The item metadata pass as they are (camelCased); the worker validates the quantization settings.
-                foreach (string key in ItemMetadata.Known)
+                var model = new WorkerRequestModel
                 {
-                    Property(sb, char.ToLowerInvariant(key[0]) + key.Substring(1), m.GetMetadata(key));
+                    Source = m.GetMetadata("FullPath"),
+                    DisplayPath = m.ItemSpec,
+                    Name = m.GetMetadata("Name"),
+                    Namespace = m.GetMetadata("Namespace"),
+                    Kind = m.GetMetadata("Kind"),
+                    Sha256 = m.GetMetadata("Sha256"),
+                    Target = m.GetMetadata("SlmOpsTarget"),
+                    ModelDirectory = m.GetMetadata("ModelDirectory"),
+                    VariantDirectory = m.GetMetadata("VariantDirectory"),
+                };
+
+                // The settings pass as the project wrote them; the worker validates them.
+                foreach (ModelSetting setting in ModelSettings.All)
+                {
+                    model.Settings[setting] = m.GetMetadata(setting.Metadata);
                 }
 
-                Property(sb, "target", m.GetMetadata("SlmOpsTarget"));
-                Property(sb, "modelDirectory", m.GetMetadata("ModelDirectory"));
-                Property(sb, "variantDirectory", m.GetMetadata("VariantDirectory"));
-                sb.Append("\n    }");
+                request.Models.Add(model);
             }
 
-            sb.Append(models.Length == 0 ? "]\n}\n" : "\n  ]\n}\n");
-            return sb.ToString();
-        }
-
-        private static void Property(StringBuilder sb, string name, string value, bool first = false, string? indent = null)
-        {
-            sb.Append(indent ?? (first ? "\n      " : ",\n      ")).Append('"').Append(name).Append("\": \"");
-            foreach (char c in value)
-            {
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    default:
-                        if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4"));
-                        else sb.Append(c);
-                        break;
-                }
-            }
-
-            sb.Append('"');
+            return request.ToJson();
         }
     }
 }

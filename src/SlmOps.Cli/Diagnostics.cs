@@ -1,14 +1,11 @@
 namespace SlmOps.Cli;
 
 /// <summary>
-/// Writes the machine-readable diagnostic lines the SlmOpsPrepare task parses:
-/// <c>##slmops&lt;TAB&gt;error|warning|info&lt;TAB&gt;SLMnnnn&lt;TAB&gt;/abs/file&lt;TAB&gt;message</c>, and the
-/// summary and progress lines, which have no code and no file. Safe to call from several threads.
+/// Writes the machine-readable diagnostic lines (<see cref="WorkerDiagnostic"/>) the SlmOpsPrepare task parses, and
+/// plain progress lines. Safe to call from several threads.
 /// </summary>
 internal sealed class DiagnosticWriter(TextWriter output)
 {
-    public const string Prefix = "##slmops";
-
     private int _errorCount;
 
     public int ErrorCount => Volatile.Read(ref _errorCount);
@@ -16,18 +13,18 @@ internal sealed class DiagnosticWriter(TextWriter output)
     public void Error(string code, string file, string message)
     {
         Interlocked.Increment(ref _errorCount);
-        Write("error", code, file, message);
+        Write(WorkerDiagnostic.Error, code, file, message);
     }
 
-    public void Warning(string code, string file, string message) => Write("warning", code, file, message);
+    public void Warning(string code, string file, string message) => Write(WorkerDiagnostic.Warning, code, file, message);
 
-    public void Info(string code, string file, string message) => Write("info", code, file, message);
+    public void Info(string code, string file, string message) => Write(WorkerDiagnostic.Info, code, file, message);
 
     /// <summary>The one line a build shows for a prepared model at normal verbosity (the task logs it at high importance).</summary>
-    public void Summary(string message) => Write("summary", "", "", message);
+    public void Summary(string message) => Write(WorkerDiagnostic.Summary, "", "", message);
 
     /// <summary>A line that says a long step is still running (the task logs it at high importance, like a summary).</summary>
-    public void Heartbeat(string message) => Write("progress", "", "", message);
+    public void Heartbeat(string message) => Write(WorkerDiagnostic.Progress, "", "", message);
 
     /// <summary>A plain progress line (not a diagnostic).</summary>
     public void Progress(string message)
@@ -36,13 +33,11 @@ internal sealed class DiagnosticWriter(TextWriter output)
     }
 
     // Locked: heartbeats come from a thread of their own.
-    private void Write(string severity, string code, string file, string message)
+    private void Write(string kind, string code, string file, string message)
     {
-        lock (output) output.WriteLine($"{Prefix}\t{severity}\t{code}\t{Clean(file)}\t{Clean(message)}");
+        string line = new WorkerDiagnostic(kind, code, file, message).ToString();
+        lock (output) output.WriteLine(line);
     }
-
-    private static string Clean(string text) =>
-        text.Replace("\r\n", " ").Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ');
 }
 
 /// <summary>

@@ -43,15 +43,15 @@ internal sealed class PrepareRequest
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new FormatException("The request must be a JSON object.");
 
-            bool designTime = root.TryGetProperty("designTime", out var dt) && dt.ValueKind switch
+            bool designTime = root.TryGetProperty(WorkerRequest.DesignTimeKey, out var dt) && dt.ValueKind switch
             {
                 JsonValueKind.True => true,
                 JsonValueKind.False => false,
-                _ => throw new FormatException("'designTime' must be true or false."),
+                _ => throw new FormatException($"'{WorkerRequest.DesignTimeKey}' must be true or false."),
             };
 
-            if (!root.TryGetProperty("models", out var models) || models.ValueKind != JsonValueKind.Array)
-                throw new FormatException("The request needs a 'models' array.");
+            if (!root.TryGetProperty(WorkerRequest.ModelsKey, out var models) || models.ValueKind != JsonValueKind.Array)
+                throw new FormatException($"The request needs a '{WorkerRequest.ModelsKey}' array.");
 
             var list = new List<ModelRequest>();
             foreach (var item in models.EnumerateArray())
@@ -68,11 +68,11 @@ internal sealed class PrepareRequest
                 }
             }
             TimeSpan interval = DefaultProgressInterval;
-            if (root.TryGetProperty("progressInterval", out var pi) && pi.ValueKind == JsonValueKind.String && pi.GetString()!.Trim().Length > 0)
+            if (root.TryGetProperty(WorkerRequest.ProgressIntervalKey, out var pi) && pi.ValueKind == JsonValueKind.String && pi.GetString()!.Trim().Length > 0)
             {
                 if (!double.TryParse(pi.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
                     || !(seconds >= 0 && seconds <= 3600))
-                    throw new FormatException($"'progressInterval' must be a number of seconds from 0 to 3600 (SlmOpsProgressInterval), not '{pi.GetString()}'.");
+                    throw new FormatException($"'{WorkerRequest.ProgressIntervalKey}' must be a number of seconds from 0 to 3600 (SlmOpsProgressInterval), not '{pi.GetString()}'.");
                 interval = TimeSpan.FromSeconds(seconds);
             }
             return new PrepareRequest { DesignTime = designTime, Models = list, ProgressInterval = interval };
@@ -96,43 +96,47 @@ internal sealed record ModelRequest(
 {
     public static ModelRequest From(JsonElement item, int index)
     {
-        string source = Path.GetFullPath(Required(item, "source", index));
-        string kind = Optional(item, "kind", index) is { Length: > 0 } k ? k : ModelKinds.Auto;
+        string source = Path.GetFullPath(Required(item, WorkerRequestModel.SourceKey, index));
+        string kind = Optional(item, WorkerRequestModel.KindKey, index) is { Length: > 0 } k ? k : ModelKinds.Auto;
         if (!ModelKinds.IsKnown(kind))
             throw new FormatException($"models[{index}].kind is '{kind}'; use auto, generic, embedding or causal-lm.");
-        string sha = Optional(item, "sha256", index).Trim().ToLowerInvariant();
-        if (sha.Length > 0 && (sha.Length != 64 || !sha.All(char.IsAsciiHexDigit)))
+        string sha = ModelRules.NormalizeSha256(Optional(item, WorkerRequestModel.Sha256Key, index));
+        if (sha.Length > 0 && !ModelRules.IsSha256(sha))
             throw new FormatException($"models[{index}].sha256 '{sha}' is not 64 hexadecimal digits.");
 
+        var settings = new QuantizeSettings(Settings(item, index));
         return new ModelRequest(
             source,
-            Optional(item, "displayPath", index) is { Length: > 0 } display ? display : source,
-            Required(item, "name", index),
-            Required(item, "namespace", index),
+            Optional(item, WorkerRequestModel.DisplayPathKey, index) is { Length: > 0 } display ? display : source,
+            Required(item, WorkerRequestModel.NameKey, index),
+            Required(item, WorkerRequestModel.NamespaceKey, index),
             kind,
             sha,
-            Optional(item, "target", index),
-            AsDirectory(Required(item, "modelDirectory", index)),
-            AsDirectory(Required(item, "variantDirectory", index)),
-            Optional(item, "allowHardLinks", index) is { Length: > 0 } links && (bool.TryParse(links, out bool allow)
+            Optional(item, WorkerRequestModel.TargetKey, index),
+            AsDirectory(Required(item, WorkerRequestModel.ModelDirectoryKey, index)),
+            AsDirectory(Required(item, WorkerRequestModel.VariantDirectoryKey, index)),
+            settings[ModelSettings.AllowHardLinks] is { Length: > 0 } links && (bool.TryParse(links, out bool allow)
                 ? allow
-                : throw new FormatException($"models[{index}].allowHardLinks is '{links}'; use true or false.")),
-            new QuantizeSettings(
-                Optional(item, "precision", index),
-                Optional(item, "blockSize", index),
-                Optional(item, "symmetric", index),
-                Optional(item, "accuracyLevel", index),
-                Optional(item, "int8Format", index),
-                Optional(item, "int8Weights", index),
-                Optional(item, "quantizeInclude", index),
-                Optional(item, "quantizeExclude", index),
-                Optional(item, "quantizeMinElements", index),
-                Optional(item, "prune", index),
-                Optional(item, "calibrationRanges", index),
-                Optional(item, "activationType", index),
-                Optional(item, "qdqWeights", index),
-                Optional(item, "quantizeEmbeddings", index),
-                Optional(item, "scaleSearch", index)));
+                : throw new FormatException($"models[{index}].settings.allowHardLinks is '{links}'; use true or false.")),
+            settings);
+    }
+
+    /// <summary>The model's <c>settings</c>: every key must be one of <see cref="ModelSettings"/>, every value a string.</summary>
+    private static Dictionary<ModelSetting, string> Settings(JsonElement item, int index)
+    {
+        var settings = new Dictionary<ModelSetting, string>();
+        if (!item.TryGetProperty(WorkerRequestModel.SettingsKey, out var json) || json.ValueKind == JsonValueKind.Null) return settings;
+        if (json.ValueKind != JsonValueKind.Object) throw new FormatException($"models[{index}].settings must be an object.");
+        foreach (var property in json.EnumerateObject())
+        {
+            ModelSetting setting = ModelSettings.ByKey(property.Name)
+                ?? throw new FormatException($"models[{index}].settings has '{property.Name}', which this worker does not know; the SDK and the worker come from different versions.");
+            settings[setting] = property.Value.ValueKind == JsonValueKind.String
+                ? property.Value.GetString()!
+                : throw new FormatException($"models[{index}].settings.{property.Name} must be a string.");
+        }
+
+        return settings;
     }
 
     private static string AsDirectory(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
@@ -152,63 +156,57 @@ internal sealed record ModelRequest(
 }
 
 /// <summary>
-/// The quantization metadata of an SlmModel item as the build passed it (strings, empty when not set). The engine's own
-/// parsers check them, so the SDK and the CLI accept exactly the same values.
+/// The settings of an SlmModel item as the build passed them (strings, empty when not set). The engine's own parsers
+/// check them, so the SDK and the CLI accept exactly the same values.
 /// </summary>
-internal sealed record QuantizeSettings(
-    string Precision,
-    string BlockSize,
-    string Symmetric,
-    string AccuracyLevel,
-    string Int8Format,
-    string Int8Weights,
-    string Include,
-    string Exclude,
-    string MinElements,
-    string Prune,
-    string CalibrationRanges,
-    string ActivationType,
-    string QdqWeights,
-    string QuantizeEmbeddings,
-    string ScaleSearch)
+internal sealed class QuantizeSettings(IReadOnlyDictionary<ModelSetting, string> values)
 {
-    /// <summary>True when the variant is the source unchanged (fp32 and no pruning).</summary>
-    public bool IsPassThrough => Precision is "" or "fp32" && Prune.Length == 0;
+    /// <summary>The value the project gave, or empty.</summary>
+    public string this[ModelSetting setting] => values.TryGetValue(setting, out string? value) ? value : "";
+
+    /// <summary>The calibration ranges file (made absolute by the SDK), or empty.</summary>
+    public string CalibrationRanges => this[ModelSettings.CalibrationRanges];
+
+    /// <summary>True when the variant is the source unchanged (fp32 in any spelling, and no pruning).</summary>
+    public bool IsPassThrough => ModelRules.IsPassThrough(this[ModelSettings.Precision], this[ModelSettings.Prune]);
 
     /// <summary>Engine options for a target (its RID picks the int8 weight scheme). Throws QuantizationException (SLM3001).</summary>
     public SlmOps.Quantization.QuantizationOptions ToOptions(string target)
     {
         var defaults = new SlmOps.Quantization.QuantizationOptions();
+        string Text(ModelSetting setting) => this[setting];
         return new SlmOps.Quantization.QuantizationOptions
         {
-            Precision = Precision.Length == 0 ? SlmOps.Quantization.Precision.Fp32 : SlmOps.Quantization.QuantizationNames.ParsePrecision(Precision),
-            BlockSize = BlockSize.Length == 0 ? defaults.BlockSize : Integer(BlockSize, "BlockSize"),
-            Symmetric = Symmetric.Length == 0 ? defaults.Symmetric : Boolean(Symmetric, "Symmetric"),
-            QuantizeEmbeddings = QuantizeEmbeddings.Length > 0 && Boolean(QuantizeEmbeddings, "QuantizeEmbeddings"),
-            ScaleSearch = ScaleSearch.Length == 0 ? defaults.ScaleSearch : Boolean(ScaleSearch, "ScaleSearch"),
-            AccuracyLevel = AccuracyLevel.Length == 0 ? null : Integer(AccuracyLevel, "AccuracyLevel"),
-            Int8Format = Int8Format.Length == 0 ? defaults.Int8Format : SlmOps.Quantization.QuantizationNames.ParseInt8Format(Int8Format),
-            Int8Weights = Int8Weights.Length == 0 ? null : SlmOps.Quantization.QuantizationNames.ParseInt8Weights(Int8Weights),
+            Precision = Text(ModelSettings.Precision).Length == 0 ? SlmOps.Quantization.Precision.Fp32 : SlmOps.Quantization.QuantizationNames.ParsePrecision(Text(ModelSettings.Precision)),
+            BlockSize = Integer(ModelSettings.BlockSize) ?? defaults.BlockSize,
+            Symmetric = Boolean(ModelSettings.Symmetric) ?? defaults.Symmetric,
+            QuantizeEmbeddings = Boolean(ModelSettings.QuantizeEmbeddings) ?? false,
+            ScaleSearch = Boolean(ModelSettings.ScaleSearch) ?? defaults.ScaleSearch,
+            AccuracyLevel = Integer(ModelSettings.AccuracyLevel),
+            Int8Format = Text(ModelSettings.Int8Format).Length == 0 ? defaults.Int8Format : SlmOps.Quantization.QuantizationNames.ParseInt8Format(Text(ModelSettings.Int8Format)),
+            Int8Weights = Text(ModelSettings.Int8Weights).Length == 0 ? null : SlmOps.Quantization.QuantizationNames.ParseInt8Weights(Text(ModelSettings.Int8Weights)),
             TargetArchitecture = target.Contains('-') ? target[(target.LastIndexOf('-') + 1)..] : null,
-            Include = List(Include),
-            Exclude = List(Exclude),
-            MinimumElements = MinElements.Length == 0 ? 0 : Integer(MinElements, "QuantizeMinElements"),
-            Pruning = Prune.Length == 0 ? null : SlmOps.Quantization.Pruning.Parse(Prune),
+            Include = List(ModelSettings.QuantizeInclude),
+            Exclude = List(ModelSettings.QuantizeExclude),
+            MinimumElements = Integer(ModelSettings.QuantizeMinElements) ?? 0,
+            Pruning = Text(ModelSettings.Prune).Length == 0 ? null : SlmOps.Quantization.Pruning.Parse(Text(ModelSettings.Prune)),
             Ranges = CalibrationRanges.Length == 0 ? null : SlmOps.Quantization.ActivationRanges.Load(CalibrationRanges),
-            ActivationType = ActivationType.Length == 0 ? defaults.ActivationType : SlmOps.Quantization.QuantizationNames.ParseQdqActivationType(ActivationType),
-            QdqWeights = QdqWeights.Length == 0 ? defaults.QdqWeights : SlmOps.Quantization.QuantizationNames.ParseQdqWeightType(QdqWeights),
+            ActivationType = Text(ModelSettings.ActivationType).Length == 0 ? defaults.ActivationType : SlmOps.Quantization.QuantizationNames.ParseQdqActivationType(Text(ModelSettings.ActivationType)),
+            QdqWeights = Text(ModelSettings.QdqWeights).Length == 0 ? defaults.QdqWeights : SlmOps.Quantization.QuantizationNames.ParseQdqWeightType(Text(ModelSettings.QdqWeights)),
         };
     }
 
-    private static string[] List(string text) => text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private string[] List(ModelSetting setting) => this[setting].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static int Integer(string text, string name) =>
-        int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value)
+    private int? Integer(ModelSetting setting) => this[setting] is { Length: > 0 } text
+        ? int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value)
             ? value
-            : throw new SlmOps.Quantization.QuantizationException(SlmOps.Quantization.QuantizationErrorCodes.InvalidOptions, null, $"{name} '{text}' is not a whole number.");
+            : throw new SlmOps.Quantization.QuantizationException(SlmOps.Quantization.QuantizationErrorCodes.InvalidOptions, null, $"{setting.Metadata} '{text}' is not a whole number.")
+        : null;
 
-    private static bool Boolean(string text, string name) =>
-        bool.TryParse(text, out bool value)
+    private bool? Boolean(ModelSetting setting) => this[setting] is { Length: > 0 } text
+        ? bool.TryParse(text, out bool value)
             ? value
-            : throw new SlmOps.Quantization.QuantizationException(SlmOps.Quantization.QuantizationErrorCodes.InvalidOptions, null, $"{name} '{text}' is not true or false.");
+            : throw new SlmOps.Quantization.QuantizationException(SlmOps.Quantization.QuantizationErrorCodes.InvalidOptions, null, $"{setting.Metadata} '{text}' is not true or false.")
+        : null;
 }

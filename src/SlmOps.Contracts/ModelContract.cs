@@ -129,17 +129,6 @@ namespace SlmOps.Contracts
         public override string ToString() => Value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? Symbol ?? "?";
     }
 
-    /// <summary>The model kinds the generator knows.</summary>
-    public static class ModelKinds
-    {
-        public const string Auto = "auto";
-        public const string Generic = "generic";
-        public const string Embedding = "embedding";
-        public const string CausalLm = "causal-lm";
-
-        public static bool IsKnown(string kind) => kind is Auto or Generic or Embedding or CausalLm;
-    }
-
     /// <summary>ONNX element type names as the contract spells them.</summary>
     public static class ElementTypes
     {

@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Text;
+using System.Linq;
 using Microsoft.CodeAnalysis.CSharp;
+using SlmOps.Contracts;
 
 namespace SlmOps.Generators
 {
@@ -12,36 +13,13 @@ namespace SlmOps.Generators
         /// Member names the wrapper declares itself, or that would hide <see cref="object"/> members. Input and output
         /// properties that would take one of these get a numeric suffix instead.
         /// </summary>
-        public static readonly string[] ReservedMemberNames =
+        public static readonly string[] ReservedMemberNames = ModelRules.WrapperMemberNames.Concat(new[]
         {
-            "Run", "Load", "Dispose", "ModelName", "Input", "Output",
             "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "ReferenceEquals", "Finalize",
-        };
-
-        /// <summary>The members the wrapper class itself declares.</summary>
-        private static readonly string[] WrapperMemberNames = { "Run", "Load", "Dispose", "ModelName", "Input", "Output" };
+        }).ToArray();
 
         /// <summary><c>input_ids</c> -> <c>InputIds</c>; <c>past_key_values.0.key</c> -> <c>PastKeyValues0Key</c>; <c>0</c> -> <c>_0</c>.</summary>
-        public static string ToPascalCase(string onnxName)
-        {
-            var sb = new StringBuilder(onnxName.Length);
-            bool startOfWord = true;
-            foreach (char c in onnxName)
-            {
-                if (!char.IsLetterOrDigit(c))
-                {
-                    startOfWord = true;
-                    continue;
-                }
-
-                sb.Append(startOfWord ? char.ToUpperInvariant(c) : c);
-                startOfWord = false;
-            }
-
-            if (sb.Length == 0) return "Value";
-            if (!SyntaxFacts.IsIdentifierStartCharacter(sb[0])) sb.Insert(0, '_');
-            return sb.ToString();
-        }
+        public static string ToPascalCase(string onnxName) => ModelRules.ToPascalCase(onnxName, "Value");
 
         /// <summary><c>InputIds</c> -> <c>inputIds</c>; keywords are escaped (<c>@class</c>).</summary>
         public static string ToParameterName(string memberName)
@@ -70,41 +48,6 @@ namespace SlmOps.Generators
             }
 
             return result;
-        }
-
-        /// <summary>Why <paramref name="name"/> cannot be the wrapper's class name, or null when it can.</summary>
-        public static string? ClassNameProblem(string name)
-        {
-            string? problem = IdentifierProblem(name);
-            if (problem is not null) return problem;
-            bool lowerAscii = true;
-            foreach (char c in name) lowerAscii &= c >= 'a' && c <= 'z';
-            if (lowerAscii) return "type names of only lower-case ASCII letters are reserved for C# keywords";
-            if (Array.IndexOf(WrapperMemberNames, name) >= 0)
-                return "the wrapper declares a member of that name, and a member cannot have its class's name";
-            return null;
-        }
-
-        /// <summary>Why <paramref name="ns"/> cannot be the wrapper's namespace, or null when it can.</summary>
-        public static string? NamespaceProblem(string ns)
-        {
-            if (ns.Length == 0) return "it is empty";
-            foreach (string segment in ns.Split('.'))
-            {
-                if (segment == "global") return "'global' cannot be part of a namespace";
-                string? problem = IdentifierProblem(segment);
-                if (problem is not null) return segment.Length == 0 ? "it has an empty part" : $"its part '{segment}': {problem}";
-            }
-
-            return null;
-        }
-
-        private static string? IdentifierProblem(string name)
-        {
-            if (name.Length == 0) return "it is empty";
-            if (!SyntaxFacts.IsValidIdentifier(name)) return "it is not a C# identifier";
-            if (SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None) return "it is a C# keyword";
-            return null;
         }
     }
 }

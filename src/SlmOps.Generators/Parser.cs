@@ -60,10 +60,10 @@ namespace SlmOps.Generators
                 return null;
             }
 
-            string? classProblem = Naming.ClassNameProblem(contract.Name);
+            string? classProblem = ModelRules.ClassNameProblem(contract.Name);
             if (classProblem is not null)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, file.ProjectOrContract, file.ModelOrContract, "class name", contract.Name, classProblem));
-            string? namespaceProblem = Naming.NamespaceProblem(contract.Namespace);
+            string? namespaceProblem = ModelRules.NamespaceProblem(contract.Namespace);
             if (namespaceProblem is not null)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, file.ProjectOrContract, file.ModelOrContract, "namespace", contract.Namespace, namespaceProblem));
 

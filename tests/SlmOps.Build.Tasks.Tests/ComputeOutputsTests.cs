@@ -72,6 +72,9 @@ public class ComputeOutputsTests : IDisposable
     [Theory]
     [InlineData("Name", "2Fast", "SLM1001")]
     [InlineData("Name", "class", "SLM1001")]
+    [InlineData("Name", "Run", "SLM1001")] // a member of every wrapper: the generator would refuse it (SLM9003)
+    [InlineData("Name", "minilm", "SLM1001")] // lower-case ASCII only: reserved for C# keywords
+    [InlineData("Namespace", "App.global", "SLM1004")]
     [InlineData("Kind", "speech", "SLM1002")]
     [InlineData("Namespace", "App..Models", "SLM1004")]
     [InlineData("Sha256", "abc", "SLM1007")]

@@ -12,7 +12,7 @@ public class RunWorkerTests
         var diagnostic = WorkerDiagnostic.TryParse("##slmops\terror\tSLM2002\t/m/x.onnx\tnot an ONNX model\twith a tab");
 
         Assert.NotNull(diagnostic);
-        Assert.Equal("error", diagnostic!.Severity);
+        Assert.Equal("error", diagnostic!.Kind);
         Assert.Equal("SLM2002", diagnostic.Code);
         Assert.Equal("/m/x.onnx", diagnostic.File);
         Assert.Equal("not an ONNX model\twith a tab", diagnostic.Message);

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-
 namespace SlmOps.Cli.Tests;
 
 /// <summary>Runs slmops in-process with captured output and its own environment.</summary>
@@ -9,17 +6,18 @@ internal static class CliRunner
     public sealed record Result(int ExitCode, string Out, string Error)
     {
         /// <summary>The <c>##slmops</c> diagnostic lines (errors, warnings, infos), split into their five fields.</summary>
-        public IReadOnlyList<string[]> Diagnostics => Lines.Where(l => l[1] is not ("summary" or "progress")).ToList();
+        public IReadOnlyList<string[]> Diagnostics => Lines.Where(l => l[1] is not (WorkerDiagnostic.Summary or WorkerDiagnostic.Progress)).ToList();
 
         /// <summary>The texts of the <c>##slmops</c> progress lines (a long step still running).</summary>
-        public IReadOnlyList<string> Heartbeats => Lines.Where(l => l[1] == "progress").Select(l => l[4]).ToList();
+        public IReadOnlyList<string> Heartbeats => Lines.Where(l => l[1] == WorkerDiagnostic.Progress).Select(l => l[4]).ToList();
 
         /// <summary>The texts of the <c>##slmops</c> summary lines, one per prepared model.</summary>
-        public IReadOnlyList<string> Summaries => Lines.Where(l => l[1] == "summary").Select(l => l[4]).ToList();
+        public IReadOnlyList<string> Summaries => Lines.Where(l => l[1] == WorkerDiagnostic.Summary).Select(l => l[4]).ToList();
 
+        // Parsed by the task's own parser, as the five fields of the line.
         private IEnumerable<string[]> Lines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(l => l.StartsWith("##slmops\t", StringComparison.Ordinal))
-            .Select(l => l.TrimEnd('\r').Split('\t'));
+            .Select(WorkerDiagnostic.TryParse).OfType<WorkerDiagnostic>()
+            .Select(d => new[] { WorkerDiagnostic.Prefix.TrimEnd('\t'), d.Kind, d.Code, d.File, d.Message });
     }
 
     public static Result Run(string[] args, IReadOnlyDictionary<string, string>? environment = null)
@@ -50,33 +48,30 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
     public static string WriteRequest(string path, bool designTime, params RequestModel[] models) =>
         WriteRequest(path, designTime, progressInterval: null, models);
 
+    /// <summary>Writes the request with the same writer the SlmOpsPrepare task uses.</summary>
     public static string WriteRequest(string path, bool designTime, string? progressInterval, params RequestModel[] models)
     {
-        var json = new JsonObject
+        var request = new WorkerRequest { DesignTime = designTime, ProgressInterval = progressInterval ?? "" };
+        foreach (var m in models)
         {
-            ["designTime"] = designTime,
-            ["progressInterval"] = progressInterval,
-            ["models"] = new JsonArray(models.Select(m => (JsonNode)AddSettings(m, new JsonObject
+            var entry = new WorkerRequestModel
             {
-                ["source"] = m.Source,
-                ["displayPath"] = "models/" + Path.GetFileName(m.Source),
-                ["name"] = m.Name,
-                ["namespace"] = "App.Models",
-                ["kind"] = m.Kind,
-                ["sha256"] = m.Sha256,
-                ["target"] = m.Target,
-                ["modelDirectory"] = m.ModelDirectory,
-                ["variantDirectory"] = m.VariantDirectory,
-            })).ToArray()),
-        };
-        File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        return path;
-    }
+                Source = m.Source,
+                DisplayPath = "models/" + Path.GetFileName(m.Source),
+                Name = m.Name,
+                Namespace = "App.Models",
+                Kind = m.Kind,
+                Sha256 = m.Sha256,
+                Target = m.Target,
+                ModelDirectory = m.ModelDirectory,
+                VariantDirectory = m.VariantDirectory,
+            };
+            foreach (var (key, value) in m.Settings ?? new Dictionary<string, string>())
+                entry.Settings[ModelSettings.ByKey(key) ?? throw new ArgumentException($"'{key}' is not a setting.")] = value;
+            request.Models.Add(entry);
+        }
 
-    /// <summary>Adds the quantization settings (request property name → value) of <paramref name="model"/>.</summary>
-    private static JsonObject AddSettings(RequestModel model, JsonObject json)
-    {
-        foreach (var (key, value) in model.Settings ?? new Dictionary<string, string>()) json[key] = value;
-        return json;
+        File.WriteAllText(path, request.ToJson());
+        return path;
     }
 }

@@ -60,6 +60,24 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Equal([model.ContractPath, model.VariantModelPath, model.ManifestPath, model.DepsPath], Deps(model, "out"));
     }
 
+    [Theory]
+    [InlineData("FP32")]
+    [InlineData(" Fp32 ")]
+    public void Fp32_in_any_spelling_is_a_byte_copy_not_a_rewrite(string precision)
+    {
+        // Regression: the worker compared "fp32" case-sensitively, so "FP32" went through the rewriting writer.
+        string source = OnnxModelFactory.Write(_temp.Combine("models"));
+        var model = new RequestModel(source, "Linear", Obj, Settings: new Dictionary<string, string> { ["precision"] = precision });
+        RequestModel.WriteRequest(Request, false, model);
+
+        var result = CliRunner.Run(["prepare", Request]);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(model.VariantModelPath));
+        using var manifest = JsonDocument.Parse(File.ReadAllText(model.ManifestPath));
+        Assert.False(manifest.RootElement.TryGetProperty("quantization", out _));
+    }
+
     [Fact]
     public void A_precision_quantizes_the_variant_and_the_manifest_says_so()
     {

@@ -35,8 +35,10 @@ public sealed class MetadataWarningTests(SdkPackageFixture sdk)
     }
 
     [Fact]
-    public void A_name_the_generator_cannot_use_is_SLM9003_on_the_csproj_not_on_a_file_under_obj()
+    public void A_name_the_generator_cannot_use_is_SLM1001_on_the_csproj_before_any_worker_runs()
     {
+        // Regression: the tasks had identifier rules of their own, passed Name="Run", ran the worker and the build
+        // failed only at compile time with SLM9003. One set of rules (ModelRules) now refuses it up front.
         using var project = new TestProject(sdk);
         OnnxModelFactory.Write(project.Path("models"), "linear.onnx");
         project.WriteProject("""<SlmModel Include="models/linear.onnx" Name="Run" />""");
@@ -45,8 +47,10 @@ public sealed class MetadataWarningTests(SdkPackageFixture sdk)
         CommandResult build = project.Build();
 
         Assert.False(build.Succeeded, build.Output);
-        string error = build.Output.Split('\n').First(l => l.Contains("error SLM9003", StringComparison.Ordinal)).Trim();
-        Assert.Matches(@"^(\d+>)?" + System.Text.RegularExpressions.Regex.Escape(project.Path("App.csproj")) + @"\(1,1\): error SLM9003", error);
-        Assert.Contains($"for the model '{project.Path("models/linear.onnx")}'", error);
+        string error = build.Output.Split('\n').First(l => l.Contains("error SLM1001", StringComparison.Ordinal)).Trim();
+        Assert.Matches(@"^(\d+>)?" + System.Text.RegularExpressions.Regex.Escape(project.Path("App.csproj")) + @"(\(\d+,\d+\))?: error SLM1001", error);
+        Assert.Contains("the wrapper declares a member of that name", error);
+        Assert.DoesNotContain("SLM9003", build.Output);
+        Assert.DoesNotContain("SlmOpsRunWorker", build.Output.Split('\n').Where(l => l.Contains("Task \"", StringComparison.Ordinal)));
     }
 }
