@@ -1,13 +1,16 @@
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using SlmOps.Contracts;
 using SlmOps.Onnx;
+using SlmOps.Packaging;
 using SlmOps.Quantization;
 
 namespace SlmOps.Cli;
 
-/// <summary>Prepares one model: check, hash, contract, variant, manifest, deps. All or nothing per model.</summary>
+/// <summary>
+/// Prepares one model in named steps, all or nothing: <see cref="Inspect"/> (load, check the hash, write the
+/// contract), <see cref="MakeVariant"/> (quantize, or copy a pass-through), then <see cref="Package"/> (manifest and
+/// summary), and the deps file last. Validation gates (issue 8) go between the variant and its package. A failing
+/// step reports one coded error and discards everything the model wrote.
+/// </summary>
 internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVersion, Heartbeat? heartbeat = null)
 {
     /// <summary>Tests only: runs first in <see cref="Prepare"/>, so a test can make it fail the way a bug would.</summary>
@@ -17,71 +20,39 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     public bool Prepare(ModelRequest request, bool designTime)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var outputs = new List<string>();
-        string contractPath = request.ModelDirectory + WorkerFiles.Contract;
-        string depsPath = request.VariantDirectory + WorkerFiles.Deps;
-        var previousOutputs = ReadPreviousOutputs(depsPath);
+        var outputs = new ModelOutputs(request);
         try
         {
             FaultForTests?.Invoke(request);
-            heartbeat?.Step("reading and hashing the model");
-            // Payloads stay in the file: the contract needs only the graph, and the quantizer streams the weights.
-            using var model = OnnxModelLoader.Load(request.Source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096, AllowHardLinks = request.AllowHardLinks });
-            string sha = model.Sha256!;
-            if (request.Sha256.Length > 0 && !string.Equals(sha, request.Sha256, StringComparison.OrdinalIgnoreCase))
+            using var source = Inspect(request, outputs);
+            if (designTime)
             {
-                throw new OnnxModelException(OnnxErrorCodes.Sha256Mismatch, model.FilePath,
-                    $"The model's SHA-256 is {sha} but {request.Sha256} is expected (the Sha256 metadata of the SlmModel item). " +
-                    "The file changed or is not the one you meant; if the change is intended, update Sha256.");
-            }
-
-            var contract = model.Inspect().ToContract(request.Name, request.Namespace, request.Kind, sha);
-
-            AtomicFile.WriteAllText(contractPath, ContractJson.Write(contract));
-            outputs.Add(contractPath);
-
-            if (!designTime)
-            {
-                var options = request.Quantize.ToOptions(request.Target);
-                heartbeat?.Step(request.Quantize.IsPassThrough ? "copying the model" : $"quantizing to {QuantizationNames.Format(options.Precision)}");
-                var (files, quantization) = request.Quantize.IsPassThrough
-                    ? (CopyVariant(request, model, outputs), null)
-                    : QuantizeVariant(request, model, options, outputs);
-                string manifestPath = request.VariantDirectory + WorkerFiles.Manifest;
-                AtomicFile.WriteAllText(manifestPath, WriteManifest(request, contract.Kind, model, options, quantization, files));
-                outputs.Add(manifestPath);
-                long before = model.FileLength + model.ExternalDataFiles.Sum(f => f.FileLength);
-                diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {QuantizationNames.Format(options.Precision)}, " +
-                    $"{InspectCommand.FormatBytes(before)} -> {InspectCommand.FormatBytes(files.Sum(f => f.Length))}, {clock.Elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
+                outputs.KeepPreviousVariant();
             }
             else
             {
-                // A design-time build leaves an earlier full build's variant alone; keep listing it so Clean removes it.
-                outputs.AddRange(previousOutputs.Where(p => p != depsPath && !outputs.Contains(p) && File.Exists(p) && IsOwned(request, p)));
+                var variant = MakeVariant(request, source, outputs);
+                Package(request, source, variant, outputs, clock.Elapsed);
             }
 
-            outputs.Add(depsPath);
-            var inputs = new[] { model.FilePath }.Concat(model.ExternalDataFiles.Select(f => f.FullPath));
+            var inputs = new[] { source.Model.FilePath }.Concat(source.Model.ExternalDataFiles.Select(f => f.FullPath));
             if (request.Quantize.CalibrationRanges.Length > 0) inputs = inputs.Append(request.Quantize.CalibrationRanges);
-            AtomicFile.WriteAllText(depsPath, DepsFile.Format(inputs, outputs));
-
-            foreach (string stale in previousOutputs.Where(p => !outputs.Contains(p) && IsOwned(request, p)))
-                TryDelete(stale);
+            outputs.Commit(inputs);
             return true;
         }
         catch (OnnxModelException ex)
         {
-            Discard(request, outputs, previousOutputs);
+            outputs.Discard();
             diagnostics.Error(ex.Code, ex.FilePath, ex.Message);
         }
         catch (QuantizationException ex)
         {
-            Discard(request, outputs, previousOutputs);
+            outputs.Discard();
             diagnostics.Error(ex.Code, ex.FilePath ?? request.Source, $"SlmModel '{request.Name}': {ex.Message}");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Discard(request, outputs, previousOutputs);
+            outputs.Discard();
             diagnostics.Error(OnnxErrorCodes.FileAccessFailed, request.Source,
                 $"Preparing model '{request.Name}' failed while reading or writing files: {ex.Message} Check permissions and free disk space under '{request.VariantDirectory}'.");
         }
@@ -89,7 +60,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         {
             // The last line: whatever a model does to the code above ends as a coded error about that model, and the
             // other models of the build are still prepared.
-            Discard(request, outputs, previousOutputs);
+            outputs.Discard();
             diagnostics.Error(CliErrorCodes.InternalError, request.Source, InternalErrorMessage($"Preparing SlmModel '{request.Name}'", ex));
         }
         return false;
@@ -99,10 +70,86 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     internal static string InternalErrorMessage(string what, Exception ex) =>
         $"{what} failed with an internal error ({ex.GetType().Name}: {ex.Message}). This is a bug in SlmOps, not in your project: please report it with this message and the output of 'slmops inspect' on the model.";
 
-    /// <summary>The quantized variant, written by the engine (model, plus one external-data file for big models).</summary>
-    private (List<(string Path, string Sha256, long Length)>, QuantizationResult) QuantizeVariant(ModelRequest request, OnnxModel model, QuantizationOptions options, List<string> outputs)
+    /// <summary>The source model, loaded and checked, and the contract written from it.</summary>
+    private sealed record Source(OnnxModel Model, ModelContract Contract) : IDisposable
     {
-        string variantModel = request.VariantDirectory + WorkerFiles.Variant;
+        public void Dispose() => Model.Dispose();
+    }
+
+    /// <summary>The variant as written: the options it was made with, its files, and what quantization did (null: a copy).</summary>
+    private sealed record Variant(QuantizationOptions Options, IReadOnlyList<VariantFile> Files, QuantizationResult? Quantization);
+
+    /// <summary>Inspect: loads the model (payloads stay in the file), checks its SHA-256, writes the contract.</summary>
+    private Source Inspect(ModelRequest request, ModelOutputs outputs)
+    {
+        heartbeat?.Step("reading and hashing the model");
+        // Payloads stay in the file: the contract needs only the graph, and the quantizer streams the weights.
+        var model = OnnxModelLoader.Load(request.Source, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096, AllowHardLinks = request.AllowHardLinks });
+        try
+        {
+            string sha = model.Sha256!;
+            if (request.Sha256.Length > 0 && !string.Equals(sha, request.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new OnnxModelException(OnnxErrorCodes.Sha256Mismatch, model.FilePath,
+                    $"The model's SHA-256 is {sha} but {request.Sha256} is expected (the Sha256 metadata of the SlmModel item). " +
+                    "The file changed or is not the one you meant; if the change is intended, update Sha256.");
+            }
+
+            var contract = model.Inspect().ToContract(request.Name, request.Namespace, request.Kind, sha);
+            AtomicFile.WriteAllText(outputs.ContractPath, ContractJson.Write(contract));
+            outputs.Add(outputs.ContractPath);
+            return new Source(model, contract);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Make the variant: for the request's target, quantized by the engine or copied as is.</summary>
+    private Variant MakeVariant(ModelRequest request, Source source, ModelOutputs outputs)
+    {
+        var options = request.Quantize.ToOptions(request.Target);
+        if (request.Quantize.IsPassThrough)
+        {
+            heartbeat?.Step("copying the model");
+            return new Variant(options, CopyVariant(request, source.Model, outputs), null);
+        }
+
+        heartbeat?.Step($"quantizing to {QuantizationNames.Format(options.Precision)}");
+        return QuantizeVariant(request, source.Model, options, outputs);
+    }
+
+    /// <summary>Package: the manifest beside the variant, and the one summary line a build shows.</summary>
+    private void Package(ModelRequest request, Source source, Variant variant, ModelOutputs outputs, TimeSpan elapsed)
+    {
+        var q = variant.Quantization;
+        var manifest = new VariantManifest
+        {
+            Name = request.Name,
+            Kind = source.Contract.Kind,
+            Target = request.Target,
+            Precision = QuantizationNames.Format(variant.Options.Precision),
+            Quantization = q is null ? null : new VariantQuantization(
+                QuantizeCommand.Describe(variant.Options), q.Tensors.Count, q.InitializerBytesBefore, q.InitializerBytesAfter,
+                q.Tensors.Any(t => t.Sparsity is not null) ? q.Tensors.Where(t => t.Sparsity is not null).Average(t => t.Sparsity!.Value) : null),
+            Source = new VariantFile(request.DisplayPath, source.Model.Sha256!, source.Model.FileLength),
+            Files = variant.Files,
+            ToolVersion = toolVersion,
+        };
+        AtomicFile.WriteAllText(outputs.ManifestPath, manifest.ToJson());
+        outputs.Add(outputs.ManifestPath);
+
+        long before = source.Model.FileLength + source.Model.ExternalDataFiles.Sum(f => f.FileLength);
+        diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {manifest.Precision}, " +
+            $"{InspectCommand.FormatBytes(before)} -> {InspectCommand.FormatBytes(variant.Files.Sum(f => f.Size))}, {elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
+    }
+
+    /// <summary>The quantized variant, written by the engine (model, plus one external-data file for big models).</summary>
+    private Variant QuantizeVariant(ModelRequest request, OnnxModel model, QuantizationOptions options, ModelOutputs outputs)
+    {
+        string variantModel = outputs.VariantPath;
         outputs.Add(variantModel);
         outputs.Add(variantModel + ".data");
         var result = ModelQuantizer.Quantize(model, variantModel, options);
@@ -116,34 +163,34 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             $"{result.InitializerBytesBefore:N0} -> {result.InitializerBytesAfter:N0} weight bytes");
 
         heartbeat?.Step("hashing the variant");
-        var files = new List<(string, string, long)> { (WorkerFiles.Variant, AtomicFile.Sha256Of(variantModel), new FileInfo(variantModel).Length) };
+        var files = new List<VariantFile> { new(WorkerFiles.Variant, AtomicFile.Sha256Of(variantModel), new FileInfo(variantModel).Length) };
         if (result.DataPath is not null)
-            files.Add((Path.GetFileName(result.DataPath), AtomicFile.Sha256Of(result.DataPath), new FileInfo(result.DataPath).Length));
-        return (files, result);
+            files.Add(new(Path.GetFileName(result.DataPath), AtomicFile.Sha256Of(result.DataPath), new FileInfo(result.DataPath).Length));
+        return new Variant(options, files, result);
     }
 
     /// <summary>The pass-through variant: a byte copy of the model plus its external-data files at the same relative paths.</summary>
-    private static List<(string Path, string Sha256, long Length)> CopyVariant(ModelRequest request, OnnxModel model, List<string> outputs)
+    private static List<VariantFile> CopyVariant(ModelRequest request, OnnxModel model, ModelOutputs outputs)
     {
         CheckNoCollisions(model);
-        var files = new List<(string, string, long)>();
-        string variantModel = request.VariantDirectory + WorkerFiles.Variant;
+        var files = new List<VariantFile>();
+        string variantModel = outputs.VariantPath;
         long copied = AtomicFile.Copy(model.FilePath, variantModel);
         outputs.Add(variantModel);
         if (copied != model.FileLength)
         {
             throw new IOException($"'{model.FilePath}' changed while it was being prepared ({model.FileLength:N0} bytes read, {copied:N0} copied).");
         }
-        files.Add((WorkerFiles.Variant, model.Sha256!, copied));
+        files.Add(new(WorkerFiles.Variant, model.Sha256!, copied));
 
         foreach (var external in model.ExternalDataFiles)
         {
             // The loader has checked that the location is relative and has no '..', so this stays in the variant folder.
             string target = Path.GetFullPath(Path.Combine(request.VariantDirectory, external.RelativePath));
-            using var source = model.OpenExternalDataFile(external);
-            var (sha, length) = AtomicFile.CopyWithSha256(source, target);
+            using var stream = model.OpenExternalDataFile(external);
+            var (sha, length) = AtomicFile.CopyWithSha256(stream, target);
             outputs.Add(target);
-            files.Add((external.RelativePath, sha, length));
+            files.Add(new(external.RelativePath, sha, length));
         }
         return files;
     }
@@ -172,95 +219,6 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
                     $"The external-data locations '{other}' and '{file.RelativePath}' differ only in case, so they are one file on macOS, on Windows and in NuGet packages. Re-save the model's external data under distinct names.");
             }
             seen.Add(file.RelativePath, file.RelativePath);
-        }
-    }
-
-    private string WriteManifest(ModelRequest request, string kind, OnnxModel model, QuantizationOptions options, QuantizationResult? quantization,
-        List<(string Path, string Sha256, long Length)> files)
-    {
-        var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n", Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("schemaVersion", 1);
-            json.WriteString("name", request.Name);
-            json.WriteString("kind", kind);
-            json.WriteString("target", request.Target);
-            json.WriteString("precision", QuantizationNames.Format(options.Precision));
-            if (quantization is not null)
-            {
-                json.WriteStartObject("quantization");
-                json.WriteString("settings", QuantizeCommand.Describe(options));
-                json.WriteNumber("tensors", quantization.Tensors.Count);
-                json.WriteNumber("weightBytesBefore", quantization.InitializerBytesBefore);
-                json.WriteNumber("weightBytesAfter", quantization.InitializerBytesAfter);
-                if (quantization.Tensors.Any(t => t.Sparsity is not null))
-                    json.WriteNumber("meanSparsity", Math.Round(quantization.Tensors.Where(t => t.Sparsity is not null).Average(t => t.Sparsity!.Value), 4));
-                json.WriteEndObject();
-            }
-            json.WriteStartObject("source");
-            json.WriteString("path", request.DisplayPath);
-            json.WriteString("sha256", model.Sha256);
-            json.WriteNumber("size", model.FileLength);
-            json.WriteEndObject();
-            json.WriteStartArray("files");
-            foreach (var file in files)
-            {
-                json.WriteStartObject();
-                json.WriteString("path", file.Path);
-                json.WriteString("sha256", file.Sha256);
-                json.WriteNumber("size", file.Length);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-            json.WriteStartObject("tool");
-            json.WriteString("name", "slmops");
-            json.WriteString("version", toolVersion);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
-
-    /// <summary>The fully qualified <c>out</c> paths of an earlier deps file; empty when there is none or it cannot be read.</summary>
-    private static List<string> ReadPreviousOutputs(string depsPath)
-    {
-        try
-        {
-            return DepsFile.TryRead(depsPath)?.Outputs.Where(Path.IsPathFullyQualified).ToList() ?? [];
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
-
-    /// <summary>Removes everything this model wrote now and every earlier output of it, so no half-valid state is left.</summary>
-    private static void Discard(ModelRequest request, List<string> written, List<string> previousOutputs)
-    {
-        var all = written.Concat(previousOutputs.Where(p => IsOwned(request, p))).Concat(
-        [
-            request.ModelDirectory + WorkerFiles.Contract,
-            request.VariantDirectory + WorkerFiles.Variant,
-            request.VariantDirectory + WorkerFiles.Manifest,
-            request.VariantDirectory + WorkerFiles.Deps,
-        ]);
-        foreach (string path in all.Distinct(StringComparer.Ordinal)) TryDelete(path);
-    }
-
-    /// <summary>Only files under the model's own output folders are ever deleted, whatever an old deps file says.</summary>
-    private static bool IsOwned(ModelRequest request, string path) =>
-        path == request.ModelDirectory + WorkerFiles.Contract
-        || (path.StartsWith(request.VariantDirectory, StringComparison.Ordinal) && !path.Contains(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal));
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
         }
     }
 }

@@ -88,7 +88,7 @@ internal sealed record ModelRequest(
     string Namespace,
     string Kind,
     string Sha256,
-    string Target,
+    SlmOps.Packaging.DeviceTarget Target,
     string ModelDirectory,
     string VariantDirectory,
     bool AllowHardLinks,
@@ -112,7 +112,7 @@ internal sealed record ModelRequest(
             Required(item, WorkerRequestModel.NamespaceKey, index),
             kind,
             sha,
-            Optional(item, WorkerRequestModel.TargetKey, index),
+            SlmOps.Packaging.DeviceTarget.Parse(Optional(item, WorkerRequestModel.TargetKey, index)),
             AsDirectory(Required(item, WorkerRequestModel.ModelDirectoryKey, index)),
             AsDirectory(Required(item, WorkerRequestModel.VariantDirectoryKey, index)),
             settings[ModelSettings.AllowHardLinks] is { Length: > 0 } links && (bool.TryParse(links, out bool allow)
@@ -170,8 +170,8 @@ internal sealed class QuantizeSettings(IReadOnlyDictionary<ModelSetting, string>
     /// <summary>True when the variant is the source unchanged (fp32 in any spelling, and no pruning).</summary>
     public bool IsPassThrough => ModelRules.IsPassThrough(this[ModelSettings.Precision], this[ModelSettings.Prune]);
 
-    /// <summary>Engine options for a target (its RID picks the int8 weight scheme). Throws QuantizationException (SLM3001).</summary>
-    public SlmOps.Quantization.QuantizationOptions ToOptions(string target)
+    /// <summary>Engine options for a target (its architecture picks the int8 weight scheme). Throws QuantizationException (SLM3001).</summary>
+    public SlmOps.Quantization.QuantizationOptions ToOptions(SlmOps.Packaging.DeviceTarget target)
     {
         var defaults = new SlmOps.Quantization.QuantizationOptions();
         string Text(ModelSetting setting) => this[setting];
@@ -185,7 +185,7 @@ internal sealed class QuantizeSettings(IReadOnlyDictionary<ModelSetting, string>
             AccuracyLevel = Integer(ModelSettings.AccuracyLevel),
             Int8Format = Text(ModelSettings.Int8Format).Length == 0 ? defaults.Int8Format : SlmOps.Quantization.QuantizationNames.ParseInt8Format(Text(ModelSettings.Int8Format)),
             Int8Weights = Text(ModelSettings.Int8Weights).Length == 0 ? null : SlmOps.Quantization.QuantizationNames.ParseInt8Weights(Text(ModelSettings.Int8Weights)),
-            TargetArchitecture = target.Contains('-') ? target[(target.LastIndexOf('-') + 1)..] : null,
+            TargetArchitecture = target.Architecture,
             Include = List(ModelSettings.QuantizeInclude),
             Exclude = List(ModelSettings.QuantizeExclude),
             MinimumElements = Integer(ModelSettings.QuantizeMinElements) ?? 0,

@@ -43,7 +43,7 @@ public sealed class ProtocolRoundTripTests : IDisposable
         ModelRequest model = Assert.Single(request.Models);
         Assert.Equal(item.GetMetadata("FullPath"), model.Source);
         Assert.Equal(item.ItemSpec, model.DisplayPath);
-        Assert.Equal(("Weird", "App.Models", "embedding", new string('a', 64), "linux-arm64"), (model.Name, model.Namespace, model.Kind, model.Sha256, model.Target));
+        Assert.Equal(("Weird", "App.Models", "embedding", new string('a', 64), "linux-arm64"), (model.Name, model.Namespace, model.Kind, model.Sha256, model.Target.Name));
         Assert.Equal(item.GetMetadata("ModelDirectory") + Path.DirectorySeparatorChar, model.ModelDirectory);
         Assert.Equal(item.GetMetadata("VariantDirectory") + Path.DirectorySeparatorChar, model.VariantDirectory);
         Assert.True(model.AllowHardLinks);

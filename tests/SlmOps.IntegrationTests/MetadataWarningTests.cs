@@ -48,7 +48,7 @@ public sealed class MetadataWarningTests(SdkPackageFixture sdk)
 
         Assert.False(build.Succeeded, build.Output);
         string error = build.Output.Split('\n').First(l => l.Contains("error SLM1001", StringComparison.Ordinal)).Trim();
-        Assert.Matches(@"^(\d+>)?" + System.Text.RegularExpressions.Regex.Escape(project.Path("App.csproj")) + @"(\(\d+,\d+\))?: error SLM1001", error);
+        Assert.Matches(@"^(\d+>)?" + System.Text.RegularExpressions.Regex.Escape(project.Path("App.csproj")) + @"(\(\d+,\d+\))? ?: error SLM1001", error);
         Assert.Contains("the wrapper declares a member of that name", error);
         Assert.DoesNotContain("SLM9003", build.Output);
         Assert.DoesNotContain("SlmOpsRunWorker", build.Output.Split('\n').Where(l => l.Contains("Task \"", StringComparison.Ordinal)));

@@ -1,0 +1,30 @@
+namespace SlmOps.Packaging.Tests;
+
+public class DeviceTargetTests
+{
+    [Theory]
+    [InlineData("linux-x64", "x64")]
+    [InlineData("linux-arm64", "arm64")]
+    [InlineData("linux-musl-arm64", "arm64")]
+    [InlineData("linux-bionic-arm", "arm")]
+    [InlineData("win10-x86", "x86")]
+    [InlineData("osx.13-arm64", "arm64")]
+    [InlineData("WIN-ARM64", "arm64")]
+    [InlineData("browser-wasm", "wasm")]
+    public void A_runtime_identifier_has_the_architecture_it_ends_in(string name, string architecture)
+    {
+        var target = DeviceTarget.Parse(name);
+
+        Assert.Equal(architecture, target.Architecture);
+        Assert.Equal(name, target.Name);
+        Assert.Equal(name, target.ToString());
+    }
+
+    [Theory]
+    [InlineData("jetson-orin")] // regression: the text after the last '-' was taken as the CPU ("orin")
+    [InlineData("rpi5")]
+    [InlineData("any")]
+    [InlineData("")]
+    public void A_name_that_is_not_a_runtime_identifier_has_no_architecture(string name) =>
+        Assert.Null(DeviceTarget.Parse(name).Architecture);
+}
