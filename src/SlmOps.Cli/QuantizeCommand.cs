@@ -39,7 +39,7 @@ internal static class QuantizeCommand
         var exclude = new Option<string[]>("--exclude") { Description = "Leave nodes or weights whose name matches alone; repeatable." };
         var minElements = new Option<long>("--min-elements") { Description = "Leave weights with fewer elements alone." };
         var prune = new Option<string?>("--prune") { Description = "Prune weights first: a sparsity such as 0.5, or 2:4." };
-        var ranges = new Option<string?>("--ranges") { Description = "qdq: the calibrated activation ranges (JSON written by SlmOps.Calibration)." };
+        var ranges = new Option<string?>("--ranges") { Description = "qdq: the calibrated activation ranges (JSON written by SlmOps.Validation's Calibrator)." };
         var activationType = new Option<string>("--activation-type") { Description = "qdq activations: uint8 or uint16.", DefaultValueFactory = _ => "uint8" };
         activationType.AcceptOnlyFromAmong([.. QuantizationNames.QdqActivationTypes]);
         var qdqWeights = new Option<string>("--qdq-weights") { Description = "qdq weights: int8 or uint8 (per channel, symmetric).", DefaultValueFactory = _ => "int8" };

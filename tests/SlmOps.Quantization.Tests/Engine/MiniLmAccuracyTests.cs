@@ -1,5 +1,6 @@
 using System.Globalization;
 using SlmOps.Testing;
+using SlmOps.Validation;
 using Xunit.Abstractions;
 
 namespace SlmOps.Quantization.Tests.Engine;
@@ -12,7 +13,7 @@ public sealed class MiniLmVariants : IDisposable
 
     public MiniLmVariants()
     {
-        using var reference = new MiniLmEmbedder(MiniLm.ModelPath);
+        using var reference = MiniLmEmbedder.Open(MiniLm.ModelPath);
         Reference = AccuracyTexts.All.Select(reference.Embed).ToList();
     }
 
@@ -91,8 +92,8 @@ public class MiniLmAccuracyTests(MiniLmVariants variants, ITestOutputHelper outp
     private (double Worst, double Mean, string WorstText) Measure(string setting)
     {
         var (path, result) = variants.Get(setting, Options(setting));
-        using var embedder = new MiniLmEmbedder(path);
-        var cosines = AccuracyTexts.All.Select((text, i) => MiniLmEmbedder.Cosine(variants.Reference[i], embedder.Embed(text))).ToList();
+        using var embedder = MiniLmEmbedder.Open(path);
+        var cosines = AccuracyTexts.All.Select((text, i) => EmbeddingMetrics.Cosine(variants.Reference[i], embedder.Embed(text))).ToList();
         double worst = cosines.Min(), mean = cosines.Average();
         string worstText = AccuracyTexts.All[cosines.IndexOf(worst)];
         long size = new FileInfo(path).Length + (result.DataPath is null ? 0 : new FileInfo(result.DataPath).Length);

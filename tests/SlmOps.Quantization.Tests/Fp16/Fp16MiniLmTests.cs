@@ -7,6 +7,7 @@ using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Fp16;
 using SlmOps.Quantization.Tests.Engine;
 using SlmOps.Testing;
+using SlmOps.Validation;
 using Xunit.Abstractions;
 using static SlmOps.Quantization.Tests.Fp16.Fp16TestSupport;
 
@@ -77,7 +78,7 @@ public class Fp16MiniLmTests(ITestOutputHelper output)
             Assert.Equal(TensorElementType.Float, candidate.Type);
             Assert.All(candidate.Values, v => Assert.True(float.IsFinite(v)));
 
-            double cosine = MiniLmEmbedder.Cosine(MiniLmEmbedder.MeanPool(reference.Values, ids.Length), MiniLmEmbedder.MeanPool(candidate.Values, ids.Length));
+            double cosine = EmbeddingMetrics.Cosine(EmbeddingMetrics.MeanPool(reference.Values, ids.Length), EmbeddingMetrics.MeanPool(candidate.Values, ids.Length));
             output.WriteLine($"cosine {cosine:F6}  ({ids.Length} tokens) \"{sentence}\"");
             Assert.True(cosine >= 0.999, $"cosine {cosine} for \"{sentence}\"");
         }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Tokenizers;
-using SlmOps.Calibration;
 using SlmOps.Onnx;
 using SlmOps.Quantization.Tests.Engine;
 using SlmOps.Testing;
+using SlmOps.Validation;
 using Xunit.Abstractions;
 
 namespace SlmOps.Quantization.Tests.Qdq;
@@ -17,7 +17,7 @@ public sealed class QdqMiniLmFixture : IDisposable
 
     public QdqMiniLmFixture()
     {
-        using var reference = new MiniLmEmbedder(MiniLm.ModelPath);
+        using var reference = MiniLmEmbedder.Open(MiniLm.ModelPath);
         Reference = AccuracyTexts.All.Select(reference.Embed).ToList();
     }
 
@@ -41,7 +41,7 @@ public sealed class QdqMiniLmFixture : IDisposable
         }
     }
 
-    /// <summary>The three inputs of MiniLM for one text, batch 1, as <see cref="MiniLmEmbedder"/> feeds them.</summary>
+    /// <summary>The three inputs of MiniLM for one text, batch 1, as <see cref="SentenceEmbedder"/> feeds them.</summary>
     public static IReadOnlyDictionary<string, CalibrationInput> Feed(string text)
     {
         var tokenizer = BertTokenizer.Create(MiniLm.VocabPath, new BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
@@ -84,8 +84,8 @@ public class QdqMiniLmTests(QdqMiniLmFixture fixture, ITestOutputHelper output) 
         var result = ModelQuantizer.Quantize(MiniLm.ModelPath, path, new QuantizationOptions { Precision = Precision.Qdq, Ranges = ranges, ActivationType = activations });
         Assert.Equal(37, result.Tensors.Count); // every MatMul/Gemm with a constant weight
 
-        using var embedder = new MiniLmEmbedder(path);
-        var cosines = AccuracyTexts.All.Select((text, i) => MiniLmEmbedder.Cosine(fixture.Reference[i], embedder.Embed(text))).ToList();
+        using var embedder = MiniLmEmbedder.Open(path);
+        var cosines = AccuracyTexts.All.Select((text, i) => EmbeddingMetrics.Cosine(fixture.Reference[i], embedder.Embed(text))).ToList();
         double worst = cosines.Min(), mean = cosines.Average();
         string worstText = AccuracyTexts.All[cosines.IndexOf(worst)];
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

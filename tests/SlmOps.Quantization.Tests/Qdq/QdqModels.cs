@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using SlmOps.Calibration;
+using SlmOps.Validation;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Testing;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using SlmOps.Calibration;
+using SlmOps.Validation;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Tests.Kernels;

@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 
-namespace SlmOps.Calibration;
+namespace SlmOps.Validation;
 
 /// <summary>One input tensor of a calibration sample: float, int64 or int32 values with their shape (row-major).</summary>
 public sealed class CalibrationInput

@@ -6,7 +6,7 @@ using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 
-namespace SlmOps.Calibration;
+namespace SlmOps.Validation;
 
 /// <summary>How <see cref="Calibrator"/> turns the observed activations into ranges.</summary>
 public enum CalibrationMethod
