@@ -1,7 +1,7 @@
 namespace SlmOps
 {
     /// <summary>
-    /// One diagnostic line the worker prints and the SlmOpsPrepare task parses:
+    /// One diagnostic line the worker prints and the SlmOpsRunWorker task parses:
     /// <c>##slmops&lt;TAB&gt;kind&lt;TAB&gt;code&lt;TAB&gt;file&lt;TAB&gt;message</c> (docs/design.md, "Diagnostics").
     /// A fixed prefix and tab separators keep ordinary output (paths, stack traces) from being mistaken for one.
     /// </summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace SlmOps
 {
     /// <summary>
-    /// The request file the SlmOpsPrepare task writes and <c>slmops prepare</c> reads (docs/design.md, "The worker
+    /// The request file the SlmOpsRunWorker task writes and <c>slmops prepare</c> reads (docs/design.md, "The worker
     /// protocol"): its property names, and the writer. The reader is the worker's (<c>PrepareRequest</c>), which has a
     /// JSON library; the tasks load nothing but MSBuild, so they write the few shapes below by hand.
     /// </summary>

@@ -1,7 +1,7 @@
 namespace SlmOps.Cli;
 
 /// <summary>
-/// Writes the machine-readable diagnostic lines (<see cref="WorkerDiagnostic"/>) the SlmOpsPrepare task parses, and
+/// Writes the machine-readable diagnostic lines (<see cref="WorkerDiagnostic"/>) the SlmOpsRunWorker task parses, and
 /// plain progress lines. Safe to call from several threads.
 /// </summary>
 internal sealed class DiagnosticWriter(TextWriter output)

@@ -4,14 +4,14 @@ using System.Diagnostics;
 namespace SlmOps.Cli;
 
 /// <summary>
-/// <c>slmops prepare &lt;request.json&gt;</c>: the worker side of the SlmOpsPrepare task. One process handles every
+/// <c>slmops prepare &lt;request.json&gt;</c>: the worker side of the SlmOpsRunWorker task. One process handles every
 /// stale model of a project build; a failing model is reported and the others still get prepared.
 /// </summary>
 internal static class PrepareCommand
 {
     public static Command Create(CliContext context)
     {
-        var request = new Argument<string>("request") { Description = "The request file written by the SlmOpsPrepare task (see docs/design.md)." };
+        var request = new Argument<string>("request") { Description = "The request file written by the SlmOpsRunWorker task (see docs/design.md)." };
         var command = new Command("prepare", "Check models and write their contracts, variants, manifests and dependency files.") { request };
         command.SetAction(parseResult => Run(context, parseResult.GetValue(request)!));
         return command;

@@ -3,7 +3,7 @@ using SlmOps.Contracts;
 
 namespace SlmOps.Cli;
 
-/// <summary>The request file the SlmOpsPrepare task writes (docs/design.md, "The worker protocol").</summary>
+/// <summary>The request file the SlmOpsRunWorker task writes (docs/design.md, "The worker protocol").</summary>
 internal sealed class PrepareRequest
 {
     public required bool DesignTime { get; init; }

@@ -48,7 +48,7 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
     public static string WriteRequest(string path, bool designTime, params RequestModel[] models) =>
         WriteRequest(path, designTime, progressInterval: null, models);
 
-    /// <summary>Writes the request with the same writer the SlmOpsPrepare task uses.</summary>
+    /// <summary>Writes the request with the same writer the SlmOpsRunWorker task uses.</summary>
     public static string WriteRequest(string path, bool designTime, string? progressInterval, params RequestModel[] models)
     {
         var request = new WorkerRequest { DesignTime = designTime, ProgressInterval = progressInterval ?? "" };

@@ -8,7 +8,7 @@ using TaskSettings = tasks::SlmOps.ModelSettings;
 namespace SlmOps.Cli.Tests;
 
 /// <summary>
-/// The request as the SlmOpsPrepare task writes it, read by the worker's reader: every field and every setting arrive
+/// The request as the SlmOpsRunWorker task writes it, read by the worker's reader: every field and every setting arrive
 /// unchanged. A setting added to <see cref="ModelSettings"/> is covered here without touching the test.
 /// </summary>
 public sealed class ProtocolRoundTripTests : IDisposable
