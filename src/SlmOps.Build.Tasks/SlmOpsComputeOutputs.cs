@@ -260,11 +260,7 @@ namespace SlmOps.Build.Tasks
                 return;
             }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(stampFile)!);
-            string temp = stampFile + ".tmp";
-            File.WriteAllText(temp, content);
-            File.Delete(stampFile);
-            File.Move(temp, stampFile);
+            FileCommit.WriteAllText(stampFile, content);
         }
 
         private string ProjectFileOrNode => ProjectFiles.Of(ProjectFile, BuildEngine);

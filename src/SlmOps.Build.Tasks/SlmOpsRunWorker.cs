@@ -56,11 +56,7 @@ namespace SlmOps.Build.Tasks
 
             try
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(RequestFile)!);
-                string temp = RequestFile + ".tmp";
-                File.WriteAllText(temp, CreateRequest(Models, DesignTime, ProgressInterval));
-                File.Delete(RequestFile);
-                File.Move(temp, RequestFile);
+                FileCommit.WriteAllText(RequestFile, CreateRequest(Models, DesignTime, ProgressInterval));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -1,25 +1,22 @@
 using System.Security.Cryptography;
 using System.Text;
-using SlmOps.Onnx;
 
 namespace SlmOps.Cli;
 
 /// <summary>
-/// Every output is written to a temporary name in its own folder and renamed over the target, so a crash or a
-/// parallel reader never sees half a file.
+/// The worker's writes: text, copies, and copies hashed in the same pass, each through <see cref="FileCommit"/> (a
+/// temp file in the destination's folder, then moved into place), plus the hash of a finished file.
 /// </summary>
 internal static class AtomicFile
 {
     private const int BufferSize = 1 << 20;
-    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
-    public static void WriteAllText(string path, string content) =>
-        Commit(path, temp => File.WriteAllText(temp, content, s_utf8));
+    public static void WriteAllText(string path, string content) => FileCommit.WriteAllText(path, content);
 
     /// <summary>Copies <paramref name="source"/> (the OS copies it; no hashing). Returns the copied length.</summary>
     public static long Copy(string source, string destination)
     {
-        Commit(destination, temp =>
+        FileCommit.Write(destination, temp =>
         {
             File.Copy(source, temp);
             // File.Copy keeps the source's time stamp; an output must look as new as the moment it was made.
@@ -33,7 +30,7 @@ internal static class AtomicFile
     {
         string sha = "";
         long length = 0;
-        Commit(destination, temp =>
+        FileCommit.Write(destination, temp =>
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
@@ -55,21 +52,5 @@ internal static class AtomicFile
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
-
-    private static void Commit(string path, Action<string> writeTemp)
-    {
-        string? folder = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        string temp = Path.Combine(folder ?? "", "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
-        {
-            writeTemp(temp);
-            FileCommit.MoveIntoPlace(temp, path);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
     }
 }

@@ -113,21 +113,10 @@ public static class OnnxModelWriter
     public static void Save(ModelProto model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
+        FileCommit.Write(Path.GetFullPath(path), temp =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                model.WriteTo(stream);
-            }
-            FileCommit.MoveIntoPlace(temp, full);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            model.WriteTo(stream);
+        });
     }
 }

@@ -252,8 +252,9 @@ public static class StreamingModelWriter
 
         string dataName = Path.GetFileName(full) + ".data";
         string dataPath = Path.Combine(folder, dataName);
-        string tempModel = TempName(full);
-        string? tempData = external ? TempName(dataPath) : null;
+        // Two files committed together (data first, so the model never points at a missing one): FileCommit's parts.
+        string tempModel = FileCommit.TempPathFor(full);
+        string? tempData = external ? FileCommit.TempPathFor(dataPath) : null;
         try
         {
             long dataBytes = 0;
@@ -278,9 +279,6 @@ public static class StreamingModelWriter
             if (tempData is not null) File.Delete(tempData);
         }
     }
-
-    private static string TempName(string path) =>
-        Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
 
     private static long WriteExternal(ModelProto model, Dictionary<TensorProto, (PayloadGroup Group, int Index)> slots, string tempData, string dataName, ModelWriteOptions options)
     {

@@ -38,4 +38,21 @@ public class FileCommitTests
         Assert.Equal("content", File.ReadAllText(destination));
         Assert.False(File.Exists(next));
     }
+
+    [Fact]
+    public void Write_creates_the_folder_and_a_failing_write_leaves_the_old_file_and_no_temp()
+    {
+        using var temp = new TempDirectory();
+        string destination = Path.Combine(temp.FullPath, "sub", "manifest.json");
+
+        FileCommit.WriteAllText(destination, "first");
+        Assert.Throws<InvalidOperationException>(() => FileCommit.Write(destination, path =>
+        {
+            File.WriteAllText(path, "half");
+            throw new InvalidOperationException("disk full");
+        }));
+
+        Assert.Equal("first", File.ReadAllText(destination));
+        Assert.Equal([destination], Directory.GetFiles(Path.GetDirectoryName(destination)!));
+    }
 }
