@@ -42,9 +42,9 @@ internal static class InspectCommand
             using var model = OnnxModelLoader.Load(path, new OnnxLoadOptions { AllowHardLinks = allowHardLinks });
             inspection = model.Inspect();
         }
-        catch (OnnxModelException ex)
+        catch (SlmException ex)
         {
-            context.Error.WriteLine($"error {ex.Code}: {ex.FilePath}: {ex.Message}");
+            context.Error.WriteLine(ex.ToErrorLine());
             return Program.Failed;
         }
         catch (Exception ex)

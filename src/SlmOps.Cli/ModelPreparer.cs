@@ -40,12 +40,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             outputs.Commit(inputs);
             return true;
         }
-        catch (OnnxModelException ex)
-        {
-            outputs.Discard();
-            diagnostics.Error(ex.Code, ex.FilePath, ex.Message);
-        }
-        catch (QuantizationException ex)
+        catch (SlmException ex)
         {
             outputs.Discard();
             diagnostics.Error(ex.Code, ex.FilePath ?? request.Source, $"SlmModel '{request.Name}': {ex.Message}");

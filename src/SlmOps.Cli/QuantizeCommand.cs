@@ -90,13 +90,9 @@ internal static class QuantizeCommand
                 else WriteSummary(context.Out, Path.GetFullPath(inPath), result, options, parseResult.GetValue(verbose));
                 return Program.Success;
             }
-            catch (QuantizationException ex)
+            catch (SlmException ex)
             {
-                context.Error.WriteLine(ex.FilePath is null ? $"error {ex.Code}: {ex.Message}" : $"error {ex.Code}: {ex.FilePath}: {ex.Message}");
-            }
-            catch (OnnxModelException ex)
-            {
-                context.Error.WriteLine($"error {ex.Code}: {ex.FilePath}: {ex.Message}");
+                context.Error.WriteLine(ex.ToErrorLine());
             }
             catch (Exception ex)
             {

@@ -40,18 +40,5 @@ public static class OnnxErrorCodes
 /// A model file that cannot be used, with the SLM code and the file it is about. The message names what is wrong
 /// and what to do; it does not repeat the code or the path (callers format those).
 /// </summary>
-public sealed class OnnxModelException : Exception
-{
-    public OnnxModelException(string code, string filePath, string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-        Code = code;
-        FilePath = filePath;
-    }
-
-    /// <summary>One of <see cref="OnnxErrorCodes"/>.</summary>
-    public string Code { get; }
-
-    /// <summary>The absolute path of the file the error is about (the model, or an external-data file).</summary>
-    public string FilePath { get; }
-}
+public sealed class OnnxModelException(string code, string filePath, string message, Exception? innerException = null)
+    : SlmException(code, filePath, message, innerException);

@@ -30,12 +30,7 @@ public static class QuantizationErrorCodes
 
 /// <summary>A quantization failure with its SLM3xxx code and the file it is about (null for settings).</summary>
 public sealed class QuantizationException(string code, string? filePath, string message, Exception? innerException = null)
-    : Exception(message, innerException)
-{
-    public string Code { get; } = code;
-
-    public string? FilePath { get; } = filePath;
-}
+    : SlmException(code, filePath, message, innerException);
 
 /// <summary>How much a message matters.</summary>
 public enum MessageLevel
