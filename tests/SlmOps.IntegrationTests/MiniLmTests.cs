@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.ML.OnnxRuntime;
 using SlmOps.Testing;
+using SlmOps.Validation;
 
 namespace SlmOps.IntegrationTests;
 
@@ -75,7 +76,7 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
         Assert.True(Regex.IsMatch(build.Output, @"SlmOps: MiniLm \([a-z0-9-]+\): (reading and hashing the model|quantizing to int4|hashing the variant), \d+ s"), build.Output);
         Assert.True(Regex.IsMatch(build.Output, @"SlmOps: MiniLm \([a-z0-9-]+\): int4, 90\.\d MB -> \d+\.\d MB, \d+\.\d\d s"), build.Output);
         float[] actual = Values(run.Output, "values=");
-        Assert.True(Cosine(MeanPool(Direct()), MeanPool(actual)) > 0.95);
+        Assert.True(EmbeddingMetrics.Cosine(EmbeddingMetrics.MeanPool(Direct(), Ids.Length), EmbeddingMetrics.MeanPool(actual, Ids.Length)) > 0.95);
 
         string variant = Path.Combine(project.OutputDirectory, "models", "MiniLm", "model.onnx");
         Assert.True(new FileInfo(variant).Length < MiniLm.ModelLength * 0.7, "the int4 variant should be much smaller");
@@ -98,16 +99,6 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
         string slm = Path.Combine(project.Path("obj"), "Debug", "net10.0", "slm", "MiniLm");
         Assert.Empty(Directory.Exists(slm) ? Directory.GetFiles(slm, "model.onnx*", SearchOption.AllDirectories) : []);
     }
-
-    private static float[] MeanPool(float[] hidden)
-    {
-        var pooled = new float[384];
-        for (int i = 0; i < hidden.Length; i++) pooled[i % 384] += hidden[i] / (hidden.Length / 384);
-        return pooled;
-    }
-
-    private static double Cosine(float[] a, float[] b) =>
-        a.Zip(b).Sum(p => (double)p.First * p.Second) / Math.Sqrt(a.Sum(v => (double)v * v) * b.Sum(v => (double)v * v));
 
     private static float[] Direct()
     {
