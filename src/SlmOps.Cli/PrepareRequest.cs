@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SlmOps.Contracts;
+using SlmOps.Packaging;
 
 namespace SlmOps.Cli;
 
@@ -88,7 +89,7 @@ internal sealed record ModelRequest(
     string Namespace,
     string Kind,
     string Sha256,
-    SlmOps.Packaging.DeviceTarget Target,
+    DeviceTarget Target,
     string ModelDirectory,
     string VariantDirectory,
     bool AllowHardLinks,
@@ -112,7 +113,7 @@ internal sealed record ModelRequest(
             Required(item, WorkerRequestModel.NamespaceKey, index),
             kind,
             sha,
-            SlmOps.Packaging.DeviceTarget.Parse(Optional(item, WorkerRequestModel.TargetKey, index)),
+            DeviceTarget.Parse(Optional(item, WorkerRequestModel.TargetKey, index)),
             AsDirectory(Required(item, WorkerRequestModel.ModelDirectoryKey, index)),
             AsDirectory(Required(item, WorkerRequestModel.VariantDirectoryKey, index)),
             settings[ModelSettings.AllowHardLinks] is { Length: > 0 } links && (bool.TryParse(links, out bool allow)
@@ -171,28 +172,27 @@ internal sealed class QuantizeSettings(IReadOnlyDictionary<ModelSetting, string>
     public bool IsPassThrough => ModelRules.IsPassThrough(this[ModelSettings.Precision], this[ModelSettings.Prune]);
 
     /// <summary>Engine options for a target (its architecture picks the int8 weight scheme). Throws QuantizationException (SLM3001).</summary>
-    public SlmOps.Quantization.QuantizationOptions ToOptions(SlmOps.Packaging.DeviceTarget target)
+    public SlmOps.Quantization.QuantizationOptions ToOptions(DeviceTarget target)
     {
         var defaults = new SlmOps.Quantization.QuantizationOptions();
-        string Text(ModelSetting setting) => this[setting];
         return new SlmOps.Quantization.QuantizationOptions
         {
-            Precision = Text(ModelSettings.Precision).Length == 0 ? SlmOps.Quantization.Precision.Fp32 : SlmOps.Quantization.QuantizationNames.ParsePrecision(Text(ModelSettings.Precision)),
+            Precision = this[ModelSettings.Precision].Length == 0 ? SlmOps.Quantization.Precision.Fp32 : SlmOps.Quantization.QuantizationNames.ParsePrecision(this[ModelSettings.Precision]),
             BlockSize = Integer(ModelSettings.BlockSize) ?? defaults.BlockSize,
             Symmetric = Boolean(ModelSettings.Symmetric) ?? defaults.Symmetric,
             QuantizeEmbeddings = Boolean(ModelSettings.QuantizeEmbeddings) ?? false,
             ScaleSearch = Boolean(ModelSettings.ScaleSearch) ?? defaults.ScaleSearch,
             AccuracyLevel = Integer(ModelSettings.AccuracyLevel),
-            Int8Format = Text(ModelSettings.Int8Format).Length == 0 ? defaults.Int8Format : SlmOps.Quantization.QuantizationNames.ParseInt8Format(Text(ModelSettings.Int8Format)),
-            Int8Weights = Text(ModelSettings.Int8Weights).Length == 0 ? null : SlmOps.Quantization.QuantizationNames.ParseInt8Weights(Text(ModelSettings.Int8Weights)),
+            Int8Format = this[ModelSettings.Int8Format].Length == 0 ? defaults.Int8Format : SlmOps.Quantization.QuantizationNames.ParseInt8Format(this[ModelSettings.Int8Format]),
+            Int8Weights = this[ModelSettings.Int8Weights].Length == 0 ? null : SlmOps.Quantization.QuantizationNames.ParseInt8Weights(this[ModelSettings.Int8Weights]),
             TargetArchitecture = target.Architecture,
             Include = List(ModelSettings.QuantizeInclude),
             Exclude = List(ModelSettings.QuantizeExclude),
             MinimumElements = Integer(ModelSettings.QuantizeMinElements) ?? 0,
-            Pruning = Text(ModelSettings.Prune).Length == 0 ? null : SlmOps.Quantization.Pruning.Parse(Text(ModelSettings.Prune)),
+            Pruning = this[ModelSettings.Prune].Length == 0 ? null : SlmOps.Quantization.Pruning.Parse(this[ModelSettings.Prune]),
             Ranges = CalibrationRanges.Length == 0 ? null : SlmOps.Quantization.ActivationRanges.Load(CalibrationRanges),
-            ActivationType = Text(ModelSettings.ActivationType).Length == 0 ? defaults.ActivationType : SlmOps.Quantization.QuantizationNames.ParseQdqActivationType(Text(ModelSettings.ActivationType)),
-            QdqWeights = Text(ModelSettings.QdqWeights).Length == 0 ? defaults.QdqWeights : SlmOps.Quantization.QuantizationNames.ParseQdqWeightType(Text(ModelSettings.QdqWeights)),
+            ActivationType = this[ModelSettings.ActivationType].Length == 0 ? defaults.ActivationType : SlmOps.Quantization.QuantizationNames.ParseQdqActivationType(this[ModelSettings.ActivationType]),
+            QdqWeights = this[ModelSettings.QdqWeights].Length == 0 ? defaults.QdqWeights : SlmOps.Quantization.QuantizationNames.ParseQdqWeightType(this[ModelSettings.QdqWeights]),
         };
     }
 
