@@ -49,6 +49,9 @@ namespace SlmOps.Build.Tasks
         /// </summary>
         public string IgnoredMetadata { get; set; } = "";
 
+        /// <summary><c>$(SlmOpsModelsFolder)</c>: where in the output the models go, and where the generated <c>Load()</c> looks.</summary>
+        public string ModelsFolder { get; set; } = ModelRules.DefaultModelsFolder;
+
         /// <summary>Every model, with resolved metadata (Name, Namespace, Kind) and output paths.</summary>
         [Output]
         public ITaskItem[] ResolvedModels { get; private set; } = Array.Empty<ITaskItem>();
@@ -63,6 +66,11 @@ namespace SlmOps.Build.Tasks
             var stale = new List<ITaskItem>();
             var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             var ignored = new HashSet<string>(IgnoredMetadata.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()), StringComparer.OrdinalIgnoreCase);
+            string? folderProblem = ModelRules.ModelsFolderProblem(ModelsFolder);
+            if (folderProblem is not null)
+            {
+                return Error("SLM1013", $"SlmOpsModelsFolder '{ModelsFolder}' cannot hold the models: {folderProblem}. Set it to a folder relative to the output directory, such as 'models' or 'assets/models'.");
+            }
 
             foreach (ITaskItem model in Models)
             {

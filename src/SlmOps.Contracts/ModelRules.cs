@@ -116,6 +116,52 @@ namespace SlmOps.Contracts
         public static bool IsPassThrough(string precision, string prune) =>
             NormalizePrecision(precision) == "fp32" && prune.Trim().Length == 0;
 
+        /// <summary>The default of <c>$(SlmOpsModelsFolder)</c>: the output folder that holds one folder per model.</summary>
+        public const string DefaultModelsFolder = "models";
+
+        /// <summary>
+        /// The segments of a models folder (<c>$(SlmOpsModelsFolder)</c>) relative to the output directory, split at
+        /// both separators, without empty and <c>.</c> segments: <c>"assets\ml/"</c> is <c>assets</c>, <c>ml</c>.
+        /// </summary>
+        public static string[] ModelsFolderSegments(string folder)
+        {
+            var segments = new List<string>();
+            foreach (string segment in folder.Trim().Split('/', '\\'))
+            {
+                if (segment.Length > 0 && segment != ".") segments.Add(segment);
+            }
+
+            return segments.ToArray();
+        }
+
+        /// <summary>
+        /// Why <paramref name="folder"/> cannot be the models folder, or null when it can. The build copies the models
+        /// there and the generated <c>Load()</c> looks there, both relative to the application's folder, so it must be
+        /// a relative path that stays inside it.
+        /// </summary>
+        public static string? ModelsFolderProblem(string folder)
+        {
+            string trimmed = folder.Trim();
+            if (trimmed.StartsWith("/", StringComparison.Ordinal) || trimmed.StartsWith("\\", StringComparison.Ordinal)
+                || (trimmed.Length >= 2 && trimmed[1] == ':'))
+            {
+                return "it is an absolute path";
+            }
+
+            string[] segments = ModelsFolderSegments(trimmed);
+            if (segments.Length == 0) return "it is empty";
+            foreach (string segment in segments)
+            {
+                if (segment == "..") return "'..' would leave the output folder";
+                foreach (char c in segment)
+                {
+                    if (c < ' ' || c is '"' or '<' or '>' or '|' or ':' or '*' or '?') return $"'{segment}' is not a portable folder name";
+                }
+            }
+
+            return null;
+        }
+
         private static string? IdentifierProblem(string name)
         {
             if (name.Length == 0) return "it is empty";

@@ -34,7 +34,12 @@ namespace SlmOps.Generators
                 .Collect()
                 .WithTrackingName(TrackingNames.AllContracts);
 
-            context.RegisterSourceOutput(all, static (spc, results) => Emitter.Emit(spc, results));
+            // A value-equal string array, so an edit to any other build property leaves the output step cached.
+            IncrementalValueProvider<EquatableArray<string>> modelsFolder = context.AnalyzerConfigOptionsProvider
+                .Select(static (options, _) => Parser.ModelsFolder(options.GlobalOptions))
+                .WithTrackingName(TrackingNames.ModelsFolder);
+
+            context.RegisterSourceOutput(all.Combine(modelsFolder), static (spc, pair) => Emitter.Emit(spc, pair.Left, pair.Right));
         }
     }
 }

@@ -19,6 +19,9 @@ namespace SlmOps.Generators
         /// <summary>The model file the contract was made from.</summary>
         public const string ModelFileMetadataKey = "build_metadata.AdditionalFiles.SlmOpsModelFile";
 
+        /// <summary><c>$(SlmOpsModelsFolder)</c>, which the SDK declares as a CompilerVisibleProperty.</summary>
+        public const string ModelsFolderKey = "build_property.SlmOpsModelsFolder";
+
         private const string SupportedElementTypes = "float, double, float16, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool";
 
         public static bool IsContract(AnalyzerConfigOptions options) =>
@@ -28,6 +31,17 @@ namespace SlmOps.Generators
         /// <summary>The value of one metadata key, trimmed; empty when it is not set.</summary>
         public static string Metadata(AnalyzerConfigOptions options, string key) =>
             options.TryGetValue(key, out string? value) ? value?.Trim() ?? "" : "";
+
+        /// <summary>
+        /// The segments of the models folder that <c>Load()</c> looks in. The SDK refuses a folder with a problem
+        /// (SLM1013) before the compiler runs, so the default stands in only where no SDK set a usable one.
+        /// </summary>
+        public static EquatableArray<string> ModelsFolder(AnalyzerConfigOptions globalOptions)
+        {
+            string folder = Metadata(globalOptions, ModelsFolderKey);
+            if (folder.Length == 0 || ModelRules.ModelsFolderProblem(folder) is not null) folder = ModelRules.DefaultModelsFolder;
+            return new EquatableArray<string>(ModelRules.ModelsFolderSegments(folder));
+        }
 
         public static ContractResult Parse(ContractFile file, CancellationToken cancellationToken)
         {

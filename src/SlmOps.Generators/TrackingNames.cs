@@ -11,5 +11,8 @@ namespace SlmOps.Generators
 
         /// <summary>All parsed contracts together, for emitting and detecting duplicates.</summary>
         public const string AllContracts = "SlmOpsAllContracts";
+
+        /// <summary>The segments of <c>$(SlmOpsModelsFolder)</c>, where the generated <c>Load()</c> looks.</summary>
+        public const string ModelsFolder = "SlmOpsModelsFolder";
     }
 }

@@ -48,7 +48,8 @@ public sealed class SlmSession : IDisposable
 
     /// <summary>
     /// Opens <c>model.onnx</c> in <paramref name="modelDirectory"/>, where the SlmOps SDK places the model named
-    /// <paramref name="modelName"/> (<c>models/&lt;Name&gt;/</c> in the build output). Generated <c>Load</c> methods call this.
+    /// <paramref name="modelName"/> (<c>$(SlmOpsModelsFolder)/&lt;Name&gt;/</c> in the build output, <c>models/&lt;Name&gt;/</c>
+    /// by default). Generated <c>Load</c> methods call this.
     /// </summary>
     /// <exception cref="FileNotFoundException">The directory holds no <c>model.onnx</c>; the message says where the SDK puts it.</exception>
     /// <exception cref="InvalidDataException">ONNX Runtime could not load the file.</exception>
@@ -61,7 +62,8 @@ public sealed class SlmSession : IDisposable
         {
             throw new FileNotFoundException(
                 $"The model '{modelName}' was not found at '{path}'. The SlmOps SDK copies each SlmModel to "
-                + $"models/{modelName}/{ModelFileName} in the build output when the project builds; build the project that "
+                + $"$(SlmOpsModelsFolder)/{modelName}/{ModelFileName} in the build output (models/ unless the project sets "
+                + "SlmOpsModelsFolder) when the project builds; build the project that "
                 + $"declares the model, or pass the folder that holds {ModelFileName} to {modelName}.Load(modelDirectory).",
                 path);
         }

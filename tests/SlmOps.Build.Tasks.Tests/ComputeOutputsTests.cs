@@ -90,6 +90,25 @@ public class ComputeOutputsTests : IDisposable
         Assert.Empty(task.ResolvedModels);
     }
 
+    [Theory]
+    [InlineData("../shared")]
+    [InlineData("/srv/models")]
+    public void A_models_folder_outside_the_output_is_SLM1013_on_the_project_and_resolves_nothing(string folder)
+    {
+        var task = Task(Model("models/m.onnx"));
+        task.ModelsFolder = folder;
+        task.ProjectFile = Path.Combine(_dir.FullPath, "App.csproj");
+
+        Assert.False(task.Execute());
+
+        BuildErrorEventArgs error = Assert.Single(_engine.Errors);
+        Assert.Equal("SLM1013", error.Code);
+        Assert.Equal(task.ProjectFile, error.File);
+        Assert.Contains($"SlmOpsModelsFolder '{folder}'", error.Message);
+        Assert.Empty(task.ResolvedModels);
+        Assert.False(Directory.Exists(Root));
+    }
+
     [Fact]
     public void Two_models_with_the_same_name_are_an_error()
     {

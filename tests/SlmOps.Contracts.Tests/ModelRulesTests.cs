@@ -57,4 +57,24 @@ public class ModelRulesTests
         Assert.False(ModelRules.IsSha256(new string('a', 63)));
         Assert.False(ModelRules.IsSha256(new string('g', 64)));
     }
+
+    [Theory]
+    [InlineData("models", null, "models")]
+    [InlineData("assets/ml", null, "assets|ml")]
+    [InlineData(@" .\assets\\ml\ ", null, "assets|ml")]
+    [InlineData("ml & data/v{2}", null, "ml & data|v{2}")]
+    [InlineData("", "it is empty", "")]
+    [InlineData("./", "it is empty", "")]
+    [InlineData("/srv/models", "it is an absolute path", "srv|models")]
+    [InlineData(@"\\server\models", "it is an absolute path", "server|models")]
+    [InlineData(@"C:\models", "it is an absolute path", "C:|models")]
+    [InlineData("../models", "'..' would leave the output folder", "..|models")]
+    [InlineData("models/../..", "'..' would leave the output folder", "models|..|..")]
+    [InlineData("my\"models\"", "'my\"models\"' is not a portable folder name", "my\"models\"")]
+    [InlineData("a?b", "'a?b' is not a portable folder name", "a?b")]
+    public void A_models_folder_is_a_relative_path_inside_the_output(string folder, string? problem, string segments)
+    {
+        Assert.Equal(problem, ModelRules.ModelsFolderProblem(folder));
+        Assert.Equal(segments, string.Join("|", ModelRules.ModelsFolderSegments(folder)));
+    }
 }

@@ -36,6 +36,20 @@ public class BaselineTests
         Assert.Equal(File.ReadAllText(path), actual);
     }
 
+    /// <summary>Regression: the first output cast of <c>Run</c> was written at column 0 (and frozen in the baselines).</summary>
+    [Theory]
+    [MemberData(nameof(ContractNames))]
+    public void Every_line_inside_the_namespace_is_indented(string name)
+    {
+        string source = GeneratorHarness.Run(GeneratorHarness.Contract(Contracts.All.Single(c => c.Name == name))).Result.GeneratedSources.Single().SourceText.ToString();
+        string[] lines = source.Split('\n');
+        int open = Array.FindIndex(lines, l => l.StartsWith("namespace ", StringComparison.Ordinal)) + 1;
+        int close = Array.FindLastIndex(lines, l => l == "}");
+
+        Assert.Equal("{", lines[open]);
+        Assert.All(lines[(open + 1)..close].Where(l => l.Length > 0), line => Assert.StartsWith("    ", line));
+    }
+
     [Fact]
     public void The_same_contract_always_generates_the_same_text()
     {

@@ -62,7 +62,7 @@ public class CompilationTests
         AssertClean(output);
     }
 
-    private static void AssertClean(Compilation compilation)
+    internal static void AssertClean(Compilation compilation)
     {
         var problems = compilation.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.True(problems.Count == 0, string.Join("\n", problems));

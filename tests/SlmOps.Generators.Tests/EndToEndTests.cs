@@ -45,24 +45,28 @@ public sealed class EndToEndTests : IDisposable
         Assert.Contains("Input 'right' has shape [1, 2], but the model expects shape [batch, 3]", argument.Message);
     }
 
-    [Fact]
-    public void Generated_default_load_explains_that_the_sdk_copies_models_to_models_name()
+    [Theory]
+    [InlineData(null, new[] { "models" })]
+    [InlineData("assets/ml", new[] { "assets", "ml" })]
+    public void Generated_default_load_looks_in_the_models_folder_and_explains_that_the_sdk_copies_models_there(string? modelsFolder, string[] segments)
     {
-        Type adder = CompileWrapper();
+        Type adder = CompileWrapper(modelsFolder);
 
         var ex = Assert.Throws<TargetInvocationException>(() => adder.GetMethod("Load", new[] { typeof(SlmSessionOptions) })!.Invoke(null, new object?[] { null }));
 
         var notFound = Assert.IsType<FileNotFoundException>(ex.InnerException);
-        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "models", "Adder", "model.onnx"), notFound.FileName);
-        Assert.Contains("models/Adder/model.onnx", notFound.Message);
+        Assert.Equal(Path.Combine([AppContext.BaseDirectory, .. segments, "Adder", "model.onnx"]), notFound.FileName);
+        Assert.Contains($"{string.Join("/", segments)}/Adder/model.onnx", notFound.Message.Replace('\\', '/'));
     }
 
-    private static Type CompileWrapper()
+    private static Type CompileWrapper(string? modelsFolder = null)
     {
+        var properties = new Dictionary<string, string>();
+        if (modelsFolder is not null) properties["SlmOpsModelsFolder"] = modelsFolder;
         var contract = new ModelContract("Adder", "EndToEnd.Models", ModelKinds.Generic,
             new[] { GeneratorHarness.Tensor("left", ElementTypes.Float, "batch", 3), GeneratorHarness.Tensor("right", ElementTypes.Float, "batch", 3) },
             new[] { GeneratorHarness.Tensor("sum", ElementTypes.Float, "batch", 3) });
-        GeneratorHarness.CreateDriver(GeneratorHarness.Contract(contract))
+        GeneratorHarness.CreateDriver(properties, GeneratorHarness.Contract(contract))
             .RunGeneratorsAndUpdateCompilation(GeneratorHarness.CreateCompilation().WithAssemblyName("EndToEnd" + Guid.NewGuid().ToString("N")), out Compilation output, out _);
 
         using var image = new MemoryStream();

@@ -31,13 +31,20 @@ internal static class GeneratorHarness
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, warningLevel: 9999));
 
-    public static GeneratorDriver CreateDriver(params AdditionalText[] files) =>
+    public static GeneratorDriver CreateDriver(params AdditionalText[] files) => CreateDriver(new Dictionary<string, string>(), files);
+
+    /// <summary>A driver whose global options (the build properties the SDK makes compiler-visible) are <paramref name="buildProperties"/>.</summary>
+    public static GeneratorDriver CreateDriver(IReadOnlyDictionary<string, string> buildProperties, params AdditionalText[] files) =>
         CSharpGeneratorDriver.Create(
             new[] { new ModelWrapperGenerator().AsSourceGenerator() },
             files,
             ParseOptions,
-            new TestOptionsProvider(),
+            OptionsProvider(buildProperties),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    /// <summary>Options as the compiler reads them from the SDK's editorconfig: <c>build_property.X</c> for each build property given.</summary>
+    public static AnalyzerConfigOptionsProvider OptionsProvider(IReadOnlyDictionary<string, string> buildProperties) =>
+        new TestOptionsProvider(buildProperties.ToDictionary(p => "build_property." + p.Key, p => p.Value));
 
     /// <summary>Runs the generator once over contract files and returns the result and the updated compilation.</summary>
     public static (GeneratorRunResult Result, Compilation Output) Run(params AdditionalText[] files)
@@ -82,9 +89,9 @@ internal static class GeneratorHarness
     }
 
     /// <summary>Gives each in-memory file the metadata the SDK's CompilerVisibleItemMetadata would.</summary>
-    private sealed class TestOptionsProvider : AnalyzerConfigOptionsProvider
+    private sealed class TestOptionsProvider(Dictionary<string, string> globalOptions) : AnalyzerConfigOptionsProvider
     {
-        public override AnalyzerConfigOptions GlobalOptions => Options.Empty;
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(globalOptions);
 
         public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
 

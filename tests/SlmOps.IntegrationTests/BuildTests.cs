@@ -68,6 +68,29 @@ public sealed class BuildTests(SdkPackageFixture sdk)
     }
 
     [Fact]
+    public void SlmOpsModelsFolder_is_where_the_build_copies_and_the_generated_Load_looks_and_one_outside_the_output_is_SLM1013()
+    {
+        // Regression: Load() hard-coded "models" and threw FileNotFoundException for any other SlmOpsModelsFolder.
+        using var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "linear.onnx");
+        project.WriteProject("""<SlmModel Include="models/linear.onnx" />""", "<SlmOpsModelsFolder>assets/ml</SlmOpsModelsFolder>");
+        project.WriteProgram(LinearProgram);
+
+        project.Build().AssertSuccess();
+
+        Assert.True(File.Exists(Path.Combine(project.OutputDirectory, "assets", "ml", "Linear", "model.onnx")));
+        Assert.False(Directory.Exists(Path.Combine(project.OutputDirectory, "models")));
+        CommandResult run = project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
+        Assert.Equal(RunOnnxRuntime(project.Path("models/linear.onnx"), LinearInput, [2, 4]), ParseY(run.Output));
+
+        CommandResult outside = project.Build("-p:SlmOpsModelsFolder=../shared");
+        Assert.False(outside.Succeeded, outside.Output);
+        string error = outside.Output.Split('\n').First(l => l.Contains("error SLM1013", StringComparison.Ordinal)).Trim();
+        Assert.Matches(@"^(\d+>)?" + System.Text.RegularExpressions.Regex.Escape(project.Path("App.csproj")) + @"(\(\d+,\d+\))? ?: error SLM1013", error);
+        Assert.False(Directory.Exists(Path.Combine(project.OutputDirectory, "..", "shared")));
+    }
+
+    [Fact]
     public void Works_as_a_package_reference_too()
     {
         using var project = LinearProject(asPackageReference: true);

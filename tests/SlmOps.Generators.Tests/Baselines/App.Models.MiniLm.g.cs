@@ -63,7 +63,7 @@ namespace App.Models
             global::System.ArgumentNullException.ThrowIfNull(input);
             global::SlmOps.Runtime.SlmTensor[] outputs = _slmSession.Run(s_slmInputSpecs, new global::SlmOps.Runtime.SlmTensor[] { input.InputIds, input.AttentionMask, input.TokenTypeIds }, s_slmOutputSpecs);
             return new global::App.Models.MiniLm.Output(
-(global::SlmOps.Runtime.SlmTensor<float>)outputs[0]);
+                (global::SlmOps.Runtime.SlmTensor<float>)outputs[0]);
         }
 
         /// <summary>Runs the model with its inputs in graph order.</summary>

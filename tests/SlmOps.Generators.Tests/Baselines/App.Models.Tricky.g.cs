@@ -73,7 +73,7 @@ namespace App.Models
             global::System.ArgumentNullException.ThrowIfNull(input);
             global::SlmOps.Runtime.SlmTensor[] outputs = _slmSession.Run(s_slmInputSpecs, new global::SlmOps.Runtime.SlmTensor[] { input.PastKeyValues0Key, input._0, input.Class, input.Run2, input.Input2, input.Input3, input.Tricky2, input.ToString2, input.ABC }, s_slmOutputSpecs);
             return new global::App.Models.Tricky.Output(
-(global::SlmOps.Runtime.SlmTensor<float>)outputs[0],
+                (global::SlmOps.Runtime.SlmTensor<float>)outputs[0],
                 (global::SlmOps.Runtime.SlmTensor<float>)outputs[1],
                 (global::SlmOps.Runtime.SlmTensor<float>)outputs[2],
                 (global::SlmOps.Runtime.SlmTensor<float>)outputs[3],

@@ -65,7 +65,7 @@ namespace App.Models.Vision
             global::System.ArgumentNullException.ThrowIfNull(input);
             global::SlmOps.Runtime.SlmTensor[] outputs = _slmSession.Run(s_slmInputSpecs, new global::SlmOps.Runtime.SlmTensor[] { input.Pixels, input.Threshold, input.Mask }, s_slmOutputSpecs);
             return new global::App.Models.Vision.ImageScorer.Output(
-(global::SlmOps.Runtime.SlmTensor<global::System.Half>)outputs[0],
+                (global::SlmOps.Runtime.SlmTensor<global::System.Half>)outputs[0],
                 (global::SlmOps.Runtime.SlmTensor<byte>)outputs[1],
                 (global::SlmOps.Runtime.SlmTensor<double>)outputs[2]);
         }
