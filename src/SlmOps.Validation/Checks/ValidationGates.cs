@@ -1,0 +1,71 @@
+namespace SlmOps.Validation;
+
+/// <summary>
+/// The thresholds a variant must meet against its original, named as the <c>SlmModel</c> metadata and the
+/// <c>slmops validate --gate</c> options are. A null gate is not checked.
+/// </summary>
+public sealed record ValidationGates
+{
+    /// <summary>Embedding models: the worst cosine between the variant's and the original's pooled embeddings.</summary>
+    public double? MinCosine { get; init; }
+
+    /// <summary>Every floating-point output: the largest ‖variant − original‖₂ / ‖original‖₂.</summary>
+    public double? MaxRelativeError { get; init; }
+
+    /// <summary>Outputs named <c>logits</c>: the smallest fraction of positions whose top token agrees.</summary>
+    public double? MinTop1Agreement { get; init; }
+
+    /// <summary>The gate names, as metadata and <c>--gate</c> take them.</summary>
+    public static IReadOnlyList<string> Names { get; } = [nameof(MinCosine), nameof(MaxRelativeError), nameof(MinTop1Agreement)];
+
+    /// <summary>
+    /// The defaults for a precision: loose enough that the precision's ordinary error passes, tight enough that a
+    /// broken variant (scrambled weights, NaN) fails. docs/validation.md gives the MiniLM measurements behind them.
+    /// </summary>
+    public static ValidationGates DefaultsFor(string precision) => precision switch
+    {
+        "fp32" => new() { MinCosine = 0.9999, MaxRelativeError = 1e-4, MinTop1Agreement = 1.0 },
+        "fp16" => new() { MinCosine = 0.999, MaxRelativeError = 0.01, MinTop1Agreement = 0.99 },
+        "int8-weight" => new() { MinCosine = 0.99, MaxRelativeError = 0.1, MinTop1Agreement = 0.9 },
+        "int8" => new() { MinCosine = 0.98, MaxRelativeError = 0.25, MinTop1Agreement = 0.85 },
+        _ => new() { MinCosine = 0.95, MaxRelativeError = 0.35, MinTop1Agreement = 0.8 },
+    };
+
+    /// <summary>
+    /// These gates with <paramref name="values"/> (gate name -> text) applied over them: a number, a percentage
+    /// (<c>5%</c> = 0.05), or <c>none</c> to turn the gate off.
+    /// </summary>
+    /// <exception cref="FormatException">An unknown gate name or a value that is not a number; the message names it.</exception>
+    public ValidationGates With(IEnumerable<KeyValuePair<string, string>> values)
+    {
+        ValidationGates gates = this;
+        foreach ((string name, string text) in values)
+        {
+            double? value = Parse(name, text);
+            gates = name switch
+            {
+                _ when name.Equals(nameof(MinCosine), StringComparison.OrdinalIgnoreCase) => gates with { MinCosine = value },
+                _ when name.Equals(nameof(MaxRelativeError), StringComparison.OrdinalIgnoreCase) => gates with { MaxRelativeError = value },
+                _ when name.Equals(nameof(MinTop1Agreement), StringComparison.OrdinalIgnoreCase) => gates with { MinTop1Agreement = value },
+                _ => throw new FormatException($"'{name}' is not a validation gate; the gates are {string.Join(", ", Names)}."),
+            };
+        }
+
+        return gates;
+    }
+
+    private static double? Parse(string name, string text)
+    {
+        string trimmed = text.Trim();
+        if (trimmed.Equals("none", StringComparison.OrdinalIgnoreCase)) return null;
+        bool percent = trimmed.EndsWith('%');
+        if (percent) trimmed = trimmed[..^1].TrimEnd();
+        if (!double.TryParse(trimmed, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value)
+            || !double.IsFinite(value) || value < 0)
+        {
+            throw new FormatException($"{name}=\"{text}\" is not a threshold: give a non-negative number such as 0.99, a percentage such as 5%, or none.");
+        }
+
+        return percent ? value / 100 : value;
+    }
+}

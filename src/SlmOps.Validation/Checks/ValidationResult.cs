@@ -1,0 +1,41 @@
+namespace SlmOps.Validation;
+
+/// <summary>Everything one validation of a variant against its original measured, and what it failed.</summary>
+public sealed record ValidationResult
+{
+    /// <summary>The ONNX Runtime version that ran both models.</summary>
+    public required string OrtVersion { get; init; }
+
+    /// <summary>How many samples both models ran.</summary>
+    public required int SampleCount { get; init; }
+
+    /// <summary>Whether the samples were synthesized from the graph inputs rather than given.</summary>
+    public required bool SynthesizedSamples { get; init; }
+
+    /// <summary>Session creation time of the original and of the variant.</summary>
+    public required TimeSpan OriginalLoadTime { get; init; }
+
+    /// <inheritdoc cref="OriginalLoadTime"/>
+    public required TimeSpan VariantLoadTime { get; init; }
+
+    /// <summary>Latency percentiles of the original and the variant on the first sample, measured alternately; null without timed runs.</summary>
+    public LatencyStats? OriginalLatency { get; init; }
+
+    /// <inheritdoc cref="OriginalLatency"/>
+    public LatencyStats? VariantLatency { get; init; }
+
+    /// <summary>The drift of every output.</summary>
+    public required IReadOnlyList<OutputDrift> Outputs { get; init; }
+
+    /// <summary>Embedding models: the cosine of every pooled embedding (one per row per sample).</summary>
+    public IReadOnlyList<double> Cosines { get; init; } = [];
+
+    /// <summary>The gates that were checked.</summary>
+    public required IReadOnlyList<GateResult> Gates { get; init; }
+
+    /// <summary>The checks the variant failed; empty when it passes.</summary>
+    public required IReadOnlyList<ValidationFailure> Failures { get; init; }
+
+    /// <summary>Whether every check passed.</summary>
+    public bool Passed => Failures.Count == 0;
+}

@@ -1,0 +1,36 @@
+using SlmOps.Quantization;
+using SlmOps.Testing;
+using Xunit.Abstractions;
+
+namespace SlmOps.Validation.Tests;
+
+/// <summary>The real MiniLM encoder and the variants our quantizer makes of it, validated as the build will.</summary>
+public sealed class MiniLmValidationTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _dir = new("slmops-minilm-validation");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData("fp16")]
+    [InlineData("int8-weight")]
+    [InlineData("int8")]
+    [InlineData("int4")]
+    public void Each_precision_passes_its_default_gates_on_synthesized_inputs(string precision)
+    {
+        string variant = _dir.Combine(precision + ".onnx");
+        ModelQuantizer.Quantize(MiniLm.ModelPath, variant, new QuantizationOptions { Precision = QuantizationNames.ParsePrecision(precision) });
+
+        ValidationResult result = VariantValidator.Validate(MiniLm.ModelPath, variant, new ValidationSettings
+        {
+            Kind = "embedding",
+            Gates = ValidationGates.DefaultsFor(precision),
+        });
+
+        output.WriteLine($"{precision}: worst cosine {result.Cosines.Min():0.0000}, mean {result.Cosines.Average():0.0000}, "
+            + string.Join(", ", result.Outputs.Select(o => $"{o.Name} rel {o.RelativeError:0.0000} max {o.MaxAbsError:0.000}"))
+            + $", p50 {result.VariantLatency!.P50Milliseconds:0.0} ms vs {result.OriginalLatency!.P50Milliseconds:0.0} ms");
+        Assert.True(result.Passed, string.Join("\n", result.Failures));
+        Assert.Equal(2, result.Cosines.Count);
+    }
+}
