@@ -34,6 +34,7 @@ public sealed class ModelRunner : IDisposable
     /// <exception cref="ValidationException">SLM4001: ONNX Runtime cannot load it.</exception>
     public static ModelRunner Open(string path, int intraOpThreads = 0)
     {
+        EnsureRuntime();
         using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads, InterOpNumThreads = 1 };
         var clock = Stopwatch.StartNew();
         try
@@ -49,7 +50,32 @@ public sealed class ModelRunner : IDisposable
     }
 
     /// <summary>The version of the ONNX Runtime library these checks run on, which the app ships too.</summary>
-    public static string OrtVersion => OrtEnv.Instance().GetVersionString();
+    public static string OrtVersion
+    {
+        get
+        {
+            EnsureRuntime();
+            return OrtEnv.Instance().GetVersionString();
+        }
+    }
+
+    /// <summary>Makes sure ONNX Runtime's native library can be loaded (see <see cref="OrtNativeLibrary"/>).</summary>
+    /// <exception cref="ValidationException">SLM4000: it is nowhere to be found.</exception>
+    public static void EnsureRuntime()
+    {
+        OrtNativeLibrary.EnsureResolver();
+        try
+        {
+            _ = OrtEnv.Instance();
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+        {
+            throw new ValidationException(ValidationCodes.RuntimeMissing, null,
+                $"ONNX Runtime's native library for {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier} is not beside the program nor in "
+                + $"{string.Join(", ", OrtNativeLibrary.FallbackDirectories().Select(d => "'" + d + "'"))}. Restore a project that uses SlmOps.Sdk (it brings "
+                + $"Microsoft.ML.OnnxRuntime {OrtNativeLibrary.ManagedVersion}), or set {OrtNativeLibrary.DirectoryVariable} to the folder that holds the library.", ex);
+        }
+    }
 
     /// <summary>Runs the model on <paramref name="sample"/> and copies every output out.</summary>
     /// <exception cref="ValidationException">SLM4002: the run fails.</exception>

@@ -3,6 +3,9 @@ namespace SlmOps.Validation;
 /// <summary>The SLM4xxx codes of validation (docs/errors.md has a section for each).</summary>
 public static class ValidationCodes
 {
+    /// <summary>ONNX Runtime's native library cannot be found for this machine.</summary>
+    public const string RuntimeMissing = "SLM4000";
+
     /// <summary>ONNX Runtime cannot load the model (an IR version or opset it does not know, an op it lacks, a broken graph).</summary>
     public const string LoadFailed = "SLM4001";
 

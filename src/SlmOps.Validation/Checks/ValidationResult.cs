@@ -6,6 +6,9 @@ public sealed record ValidationResult
     /// <summary>The ONNX Runtime version that ran both models.</summary>
     public required string OrtVersion { get; init; }
 
+    /// <summary>The kind whose metrics were measured (<c>auto</c> resolved from the graph's names); null when the checks ended before.</summary>
+    public string? Kind { get; init; }
+
     /// <summary>How many samples both models ran.</summary>
     public required int SampleCount { get; init; }
 

@@ -3,8 +3,8 @@ namespace SlmOps.Validation;
 /// <summary>What <see cref="VariantValidator"/> checks, on which inputs.</summary>
 public sealed record ValidationSettings
 {
-    /// <summary>The model's kind (<c>embedding</c>, <c>causal-lm</c>, <c>generic</c>), which picks the metrics.</summary>
-    public string Kind { get; init; } = "generic";
+    /// <summary>The model's kind (<c>embedding</c>, <c>causal-lm</c>, <c>generic</c>, or <c>auto</c>: from the graph's names), which picks the metrics.</summary>
+    public string Kind { get; init; } = "auto";
 
     /// <summary>The thresholds; see <see cref="ValidationGates.DefaultsFor"/>.</summary>
     public ValidationGates Gates { get; init; } = ValidationGates.DefaultsFor("int4");

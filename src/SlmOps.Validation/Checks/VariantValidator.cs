@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
+using SlmOps.Contracts;
 using SlmOps.Onnx;
 
 namespace SlmOps.Validation;
@@ -64,7 +65,10 @@ public static class VariantValidator
                     $"The output '{drift.Name}' has {drift.NonFinite} NaN or infinite values where the original's are finite."));
             }
 
-            IReadOnlyList<double> cosines = settings.Kind == "embedding" ? Cosines(original, samples, originalRuns, variantRuns) : [];
+            string kind = settings.Kind == ModelKinds.Auto
+                ? ModelInspection.DetectKind(original.Inputs.Select(i => i.Key), original.Outputs.Select(o => o.Key))
+                : settings.Kind;
+            IReadOnlyList<double> cosines = kind == ModelKinds.Embedding ? Cosines(original, samples, originalRuns, variantRuns) : [];
             List<GateResult> gates = Gates(settings.Gates, drifts, cosines);
             foreach (GateResult gate in gates.Where(g => !g.Passed))
             {
@@ -76,6 +80,7 @@ public static class VariantValidator
             var (originalLatency, variantLatency) = Latencies(original, variant, samples[0], settings.LatencyRuns);
             return Result(original, variant, samples.Count, settings.Samples is null, drifts, cosines, gates, failures) with
             {
+                Kind = kind,
                 OriginalLatency = originalLatency,
                 VariantLatency = variantLatency,
             };
