@@ -155,12 +155,11 @@ public static class ModelQuantizer
         switch (options.Precision)
         {
             case Precision.Int4 or Precision.Int8Weight:
-                int bits = options.Precision == Precision.Int4 ? 4 : 8;
-                int blockSize = options.BlockSize;
-                var packed = new byte[BlockwiseQuantizer.PackedByteCount(K, N, bits, blockSize)];
-                var scales = new float[N * BlockwiseQuantizer.BlockCount(K, blockSize)];
-                var zeroPoints = new byte[options.Symmetric ? 0 : BlockwiseQuantizer.ZeroPointByteCount(K, N, bits, blockSize)];
-                BlockwiseQuantizer.Quantize(weights, K, N, bits, blockSize, options.Symmetric, packed, scales, zeroPoints, 1, options.ScaleSearch);
+                var format = new BlockwiseFormat(options.Precision == Precision.Int4 ? 4 : 8, options.BlockSize, options.Symmetric);
+                var packed = new byte[format.PackedByteCount(K, N)];
+                var scales = new float[N * format.BlockCount(K)];
+                var zeroPoints = new byte[format.ZeroPointByteCount(K, N)];
+                BlockwiseQuantizer.Quantize(weights, K, N, format, packed, scales, zeroPoints, new BlockwiseOptions { ScaleSearch = options.ScaleSearch, MaxDegreeOfParallelism = 1 });
                 break;
             case Precision.Int8 or Precision.Qdq:
                 ChannelQuantizer.Quantize(weights, K, N, 1, options.ResolvedInt8Weights, new byte[K * N], new float[N], new byte[N]);
