@@ -4,6 +4,7 @@ using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Fp16;
 using SlmOps.Quantization.Kernels;
+using SlmOps.Quantization.Passes;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 
 namespace SlmOps.Quantization;

@@ -1,4 +1,5 @@
 using SlmOps.Onnx;
+using SlmOps.Quantization.Passes;
 
 namespace SlmOps.Quantization;
 

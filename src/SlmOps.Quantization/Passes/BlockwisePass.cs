@@ -4,7 +4,7 @@ using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Kernels;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 
-namespace SlmOps.Quantization;
+namespace SlmOps.Quantization.Passes;
 
 /// <summary>
 /// Weight-only block-wise quantization: each constant-weight MatMul (and Gemm that can be rewritten) becomes a

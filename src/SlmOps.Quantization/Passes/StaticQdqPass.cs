@@ -4,7 +4,7 @@ using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Kernels;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 
-namespace SlmOps.Quantization;
+namespace SlmOps.Quantization.Passes;
 
 /// <summary>
 /// Static QDQ (<see cref="Precision.Qdq"/>), the form NPU compilers (QNN, Vitis AI, OpenVINO NPU) and ONNX Runtime's

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 
-namespace SlmOps.Quantization;
+namespace SlmOps.Quantization.Passes;
 
 /// <summary>
 /// Pruning without quantization (fp32 and fp16 outputs): the selected MatMul/Gemm weights are written back in their
