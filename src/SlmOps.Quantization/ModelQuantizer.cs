@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
-using SlmOps.Quantization.Fp16;
 using SlmOps.Quantization.Kernels;
 using SlmOps.Quantization.Passes;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
@@ -78,7 +76,7 @@ public static class ModelQuantizer
                 break;
             case Precision.Fp16:
                 PruningPass.Apply(context);
-                ApplyFp16(context);
+                Fp16Pass.Apply(context);
                 break;
             default:
                 PruningPass.Apply(context);
@@ -175,47 +173,6 @@ public static class ModelQuantizer
             throw new QuantizationException(QuantizationErrorCodes.AlreadyQuantized, source.FilePath,
                 "The model's weights are already float16. Use the original float32 model, or leave Precision at fp32.");
         }
-    }
-
-    private static void ApplyFp16(QuantizationContext context)
-    {
-        // A weight over 2 GB cannot be converted as one span: the nodes that read it stay float32 (and so does it).
-        var tooLarge = context.Graph.Initializer
-            .Where(t => t.DataType == (int)DataType.Float && TensorData.Of(t).ElementCount > WeightCandidates.MaxElementsInMemory)
-            .Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (string name in tooLarge)
-            context.Info($"fp16: initializer '{name}' stays float32: it has more than the {WeightCandidates.MaxElementsInMemory:N0} elements (2 GB) a weight can have to be converted here.");
-        var result = Fp16Converter.Convert(context.Output, context.Options.Fp16,
-            n => !n.Input.Any(tooLarge.Contains) && context.Selection.IsSelected([n.Name, .. n.Input]));
-        context.Fp16Converted = result.ConvertedInitializers.Count > 0;
-        var converted = result.ConvertedInitializers.ToHashSet(StringComparer.Ordinal);
-        foreach (var header in context.Graph.Initializer.Where(t => converted.Contains(t.Name)).ToList())
-        {
-            var elements = TensorData.Of(header).ElementCount ?? 0;
-            context.Groups.RemoveAll(g => g.Headers.Contains(header));
-            bool isPruned = context.Pruned.TryGetValue(header, out var pruned);
-            if (isPruned)
-            {
-                pruned.Report.Format = pruned.Report.Format.Replace("float32", "float16", StringComparison.Ordinal);
-                pruned.Report.BytesAfter = elements * 2;
-            }
-            context.Groups.Add(new PayloadGroup([header], [elements * 2], () => context.Produce(header, output =>
-            {
-                var half = MemoryMarshal.Cast<byte, Half>(output.Add(elements * 2));
-                if (isPruned)
-                {
-                    float[] values;
-                    (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
-                    HalfConverter.Convert(values, half);
-                }
-                else
-                {
-                    using var weights = context.OpenFloats(header);
-                    HalfConverter.Convert(weights.Values, half);
-                }
-            }), workingSetBytes: elements * 6));
-        }
-        context.Info($"fp16: {result.ConvertedInitializers.Count} initializers and {result.NodesConverted} nodes converted, {result.NodesKeptFloat32} nodes kept in float32, {result.CastsInserted} Cast nodes inserted, {result.ConstantsClamped} constant values clamped to the float16 range.");
     }
 
     private static long InitializerBytes(ModelProto model, IReadOnlyList<PayloadGroup> groups)
