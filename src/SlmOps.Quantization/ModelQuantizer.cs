@@ -60,6 +60,10 @@ public static class ModelQuantizer
         CheckNotQuantized(source, options);
 
         using var context = new QuantizationContext(source, options);
+        // A pass hands what a later step needs back here rather than leaving it on the context for whoever runs
+        // next: the pruning pass returns the weights it rewrote (the fp16 pass converts them from their pruned
+        // values), the fp16 pass whether it converted anything (the output is then smaller with no weight reported).
+        bool fp16Converted = false;
         switch (options.Precision)
         {
             case Precision.Int4:
@@ -75,15 +79,14 @@ public static class ModelQuantizer
                 StaticQdqPass.Apply(context);
                 break;
             case Precision.Fp16:
-                PruningPass.Apply(context);
-                Fp16Pass.Apply(context);
+                fp16Converted = Fp16Pass.Apply(context, PruningPass.Apply(context));
                 break;
             default:
                 PruningPass.Apply(context);
                 break;
         }
 
-        if (context.Tensors.Count == 0 && (options.Precision != Precision.Fp32 || options.Pruning is not null) && !context.Fp16Converted)
+        if (context.Tensors.Count == 0 && (options.Precision != Precision.Fp32 || options.Pruning is not null) && !fp16Converted)
         {
             context.Warning(QuantizationErrorCodes.NothingQuantized,
                 $"No weight of '{source.FilePath}' matched the {options.Precision} settings, so the output is not smaller. Check the include/exclude patterns and the minimum size; the info messages say why each node was left as is.");

@@ -58,12 +58,6 @@ internal sealed class QuantizationContext : IDisposable
 
     public List<TensorReport> Tensors { get; } = [];
 
-    /// <summary>Weights the pruning pass rewrites in float (fp32/fp16 outputs), by output header.</summary>
-    public Dictionary<TensorProto, (WeightCandidate Candidate, TensorReport Report)> Pruned { get; } = new(ReferenceEqualityComparer.Instance);
-
-    /// <summary>Set when the fp16 pass converted at least one initializer.</summary>
-    public bool Fp16Converted { get; set; }
-
     /// <summary>Adds the report line of a rewritten weight.</summary>
     public TensorReport Report(WeightCandidate candidate, string format, long bytesAfter)
     {

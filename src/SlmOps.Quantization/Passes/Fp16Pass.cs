@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using SlmOps.Onnx;
+using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Fp16;
 using SlmOps.Quantization.Kernels;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
@@ -12,7 +13,11 @@ namespace SlmOps.Quantization.Passes;
 /// </summary>
 internal static class Fp16Pass
 {
-    public static void Apply(QuantizationContext context)
+    /// <summary>
+    /// Converts the graph; <paramref name="pruned"/> are the weights <see cref="PruningPass"/> rewrote, whose
+    /// float16 payloads come from their pruned values. Returns whether any initializer was converted.
+    /// </summary>
+    public static bool Apply(QuantizationContext context, IReadOnlyDictionary<TensorProto, (WeightCandidate Candidate, TensorReport Report)> pruned)
     {
         // A weight over 2 GB cannot be converted as one span: the nodes that read it stay float32 (and so does it).
         var tooLarge = context.Graph.Initializer
@@ -22,17 +27,16 @@ internal static class Fp16Pass
             context.Info($"fp16: initializer '{name}' stays float32: it has more than the {WeightCandidates.MaxElementsInMemory:N0} elements (2 GB) a weight can have to be converted here.");
         var result = Fp16Converter.Convert(context.Output, context.Options.Fp16,
             n => !n.Input.Any(tooLarge.Contains) && context.Selection.IsSelected([n.Name, .. n.Input]));
-        context.Fp16Converted = result.ConvertedInitializers.Count > 0;
         var converted = result.ConvertedInitializers.ToHashSet(StringComparer.Ordinal);
         foreach (var header in context.Graph.Initializer.Where(t => converted.Contains(t.Name)).ToList())
         {
             var elements = TensorData.Of(header).ElementCount ?? 0;
             context.Groups.RemoveAll(g => g.Headers.Contains(header));
-            bool isPruned = context.Pruned.TryGetValue(header, out var pruned);
+            bool isPruned = pruned.TryGetValue(header, out var weight);
             if (isPruned)
             {
-                pruned.Report.Format = pruned.Report.Format.Replace("float32", "float16", StringComparison.Ordinal);
-                pruned.Report.BytesAfter = elements * 2;
+                weight.Report.Format = weight.Report.Format.Replace("float32", "float16", StringComparison.Ordinal);
+                weight.Report.BytesAfter = elements * 2;
             }
             context.Groups.Add(new PayloadGroup([header], [elements * 2], () => context.Produce(header, output =>
             {
@@ -40,7 +44,7 @@ internal static class Fp16Pass
                 if (isPruned)
                 {
                     float[] values;
-                    (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
+                    (values, weight.Report.Sparsity) = PruningPass.Read(context, weight.Candidate);
                     HalfConverter.Convert(values, half);
                 }
                 else
@@ -51,5 +55,6 @@ internal static class Fp16Pass
             }), workingSetBytes: elements * 6));
         }
         context.Info($"fp16: {result.ConvertedInitializers.Count} initializers and {result.NodesConverted} nodes converted, {result.NodesKeptFloat32} nodes kept in float32, {result.CastsInserted} Cast nodes inserted, {result.ConstantsClamped} constant values clamped to the float16 range.");
+        return result.ConvertedInitializers.Count > 0;
     }
 }
