@@ -5,11 +5,6 @@ using System.Text.Json;
 
 namespace SlmOps.Quantization;
 
-/// <summary>The calibrated float range of one activation tensor.</summary>
-/// <param name="Min">The smallest value the range covers.</param>
-/// <param name="Max">The largest value the range covers (at least <paramref name="Min"/>).</param>
-public readonly record struct ActivationRange(float Min, float Max);
-
 /// <summary>
 /// Calibrated activation ranges, float (min, max) per tensor name, for static QDQ quantization
 /// (<see cref="Precision.Qdq"/>). Produced by running the float model on sample inputs (the SlmOps.Calibration

@@ -1,38 +1,11 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
-using SlmOps.Quantization.Fp16;
 using SlmOps.Quantization.Kernels;
+using SlmOps.Quantization.Passes;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 
 namespace SlmOps.Quantization;
-
-/// <summary>What a quantization run did.</summary>
-public sealed record QuantizationResult
-{
-    public required string OutputPath { get; init; }
-
-    /// <summary>The external-data file written beside the output, or null when the output is one file.</summary>
-    public string? DataPath { get; init; }
-
-    public required Precision Precision { get; init; }
-
-    /// <summary>The weights that were rewritten, in graph order.</summary>
-    public required IReadOnlyList<QuantizedTensor> Tensors { get; init; }
-
-    /// <summary>Initializer payload bytes of the input and of the output.</summary>
-    public required long InitializerBytesBefore { get; init; }
-
-    public required long InitializerBytesAfter { get; init; }
-
-    /// <summary>The size of the output on disk (model plus external data).</summary>
-    public required long OutputBytes { get; init; }
-
-    public required TimeSpan Elapsed { get; init; }
-
-    public required IReadOnlyList<QuantizationMessage> Messages { get; init; }
-}
 
 /// <summary>
 /// The quantization engine: reads a model with its weights left in the file, rewrites the graph for the chosen
@@ -87,6 +60,10 @@ public static class ModelQuantizer
         CheckNotQuantized(source, options);
 
         using var context = new QuantizationContext(source, options);
+        // A pass hands what a later step needs back here rather than leaving it on the context for whoever runs
+        // next: the pruning pass returns the weights it rewrote (the fp16 pass converts them from their pruned
+        // values), the fp16 pass whether it converted anything (the output is then smaller with no weight reported).
+        bool fp16Converted = false;
         switch (options.Precision)
         {
             case Precision.Int4:
@@ -102,15 +79,14 @@ public static class ModelQuantizer
                 StaticQdqPass.Apply(context);
                 break;
             case Precision.Fp16:
-                PruningPass.Apply(context);
-                ApplyFp16(context);
+                fp16Converted = Fp16Pass.Apply(context, PruningPass.Apply(context));
                 break;
             default:
                 PruningPass.Apply(context);
                 break;
         }
 
-        if (context.Tensors.Count == 0 && (options.Precision != Precision.Fp32 || options.Pruning is not null) && !context.Fp16Converted)
+        if (context.Tensors.Count == 0 && (options.Precision != Precision.Fp32 || options.Pruning is not null) && !fp16Converted)
         {
             context.Warning(QuantizationErrorCodes.NothingQuantized,
                 $"No weight of '{source.FilePath}' matched the {options.Precision} settings, so the output is not smaller. Check the include/exclude patterns and the minimum size; the info messages say why each node was left as is.");
@@ -155,12 +131,11 @@ public static class ModelQuantizer
         switch (options.Precision)
         {
             case Precision.Int4 or Precision.Int8Weight:
-                int bits = options.Precision == Precision.Int4 ? 4 : 8;
-                int blockSize = options.BlockSize;
-                var packed = new byte[BlockwiseQuantizer.PackedByteCount(K, N, bits, blockSize)];
-                var scales = new float[N * BlockwiseQuantizer.BlockCount(K, blockSize)];
-                var zeroPoints = new byte[options.Symmetric ? 0 : BlockwiseQuantizer.ZeroPointByteCount(K, N, bits, blockSize)];
-                BlockwiseQuantizer.Quantize(weights, K, N, bits, blockSize, options.Symmetric, packed, scales, zeroPoints, 1, options.ScaleSearch);
+                var format = new BlockwiseFormat(options.Precision == Precision.Int4 ? 4 : 8, options.BlockSize, options.Symmetric);
+                var packed = new byte[format.PackedByteCount(K, N)];
+                var scales = new float[N * format.BlockCount(K)];
+                var zeroPoints = new byte[format.ZeroPointByteCount(K, N)];
+                BlockwiseQuantizer.Quantize(weights, K, N, format, packed, scales, zeroPoints, new BlockwiseOptions { ScaleSearch = options.ScaleSearch, MaxDegreeOfParallelism = 1 });
                 break;
             case Precision.Int8 or Precision.Qdq:
                 ChannelQuantizer.Quantize(weights, K, N, 1, options.ResolvedInt8Weights, new byte[K * N], new float[N], new byte[N]);
@@ -201,47 +176,6 @@ public static class ModelQuantizer
             throw new QuantizationException(QuantizationErrorCodes.AlreadyQuantized, source.FilePath,
                 "The model's weights are already float16. Use the original float32 model, or leave Precision at fp32.");
         }
-    }
-
-    private static void ApplyFp16(QuantizationContext context)
-    {
-        // A weight over 2 GB cannot be converted as one span: the nodes that read it stay float32 (and so does it).
-        var tooLarge = context.Graph.Initializer
-            .Where(t => t.DataType == (int)DataType.Float && TensorData.Of(t).ElementCount > WeightCandidates.MaxElementsInMemory)
-            .Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (string name in tooLarge)
-            context.Info($"fp16: initializer '{name}' stays float32: it has more than the {WeightCandidates.MaxElementsInMemory:N0} elements (2 GB) a weight can have to be converted here.");
-        var result = Fp16Converter.Convert(context.Output, context.Options.Fp16,
-            n => !n.Input.Any(tooLarge.Contains) && context.Selection.IsSelected([n.Name, .. n.Input]));
-        context.Fp16Converted = result.ConvertedInitializers.Count > 0;
-        var converted = result.ConvertedInitializers.ToHashSet(StringComparer.Ordinal);
-        foreach (var header in context.Graph.Initializer.Where(t => converted.Contains(t.Name)).ToList())
-        {
-            var elements = TensorData.Of(header).ElementCount ?? 0;
-            context.Groups.RemoveAll(g => g.Headers.Contains(header));
-            bool isPruned = context.Pruned.TryGetValue(header, out var pruned);
-            if (isPruned)
-            {
-                pruned.Report.Format = pruned.Report.Format.Replace("float32", "float16", StringComparison.Ordinal);
-                pruned.Report.BytesAfter = elements * 2;
-            }
-            context.Groups.Add(new PayloadGroup([header], [elements * 2], () => context.Produce(header, output =>
-            {
-                var half = MemoryMarshal.Cast<byte, Half>(output.Add(elements * 2));
-                if (isPruned)
-                {
-                    float[] values;
-                    (values, pruned.Report.Sparsity) = PruningPass.Read(context, pruned.Candidate);
-                    HalfConverter.Convert(values, half);
-                }
-                else
-                {
-                    using var weights = context.OpenFloats(header);
-                    HalfConverter.Convert(weights.Values, half);
-                }
-            }), workingSetBytes: elements * 6));
-        }
-        context.Info($"fp16: {result.ConvertedInitializers.Count} initializers and {result.NodesConverted} nodes converted, {result.NodesKeptFloat32} nodes kept in float32, {result.CastsInserted} Cast nodes inserted, {result.ConstantsClamped} constant values clamped to the float16 range.");
     }
 
     private static long InitializerBytes(ModelProto model, IReadOnlyList<PayloadGroup> groups)

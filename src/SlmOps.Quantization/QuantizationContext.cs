@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using Google.Protobuf;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Kernels;
@@ -59,12 +57,6 @@ internal sealed class QuantizationContext : IDisposable
     public List<QuantizationMessage> Messages { get; } = [];
 
     public List<TensorReport> Tensors { get; } = [];
-
-    /// <summary>Weights the pruning pass rewrites in float (fp32/fp16 outputs), by output header.</summary>
-    public Dictionary<TensorProto, (WeightCandidate Candidate, TensorReport Report)> Pruned { get; } = new(ReferenceEqualityComparer.Instance);
-
-    /// <summary>Set when the fp16 pass converted at least one initializer.</summary>
-    public bool Fp16Converted { get; set; }
 
     /// <summary>Adds the report line of a rewritten weight.</summary>
     public TensorReport Report(WeightCandidate candidate, string format, long bytesAfter)
@@ -191,22 +183,4 @@ internal sealed class QuantizationContext : IDisposable
             $"Initializer '{tensor.Name}' holds {ex.Value} at element {ex.Index:N0}; weights must be finite to be quantized. Fix the model's export, or exclude the tensor (--exclude, or QuantizeExclude on the SlmModel).", ex);
 
     public void Dispose() => Reader.Dispose();
-}
-
-/// <summary>What happened to one weight tensor.</summary>
-/// <param name="Name">The source initializer.</param>
-/// <param name="Node">The node that uses it.</param>
-/// <param name="Format">For example <c>MatMulNBits int4 block 32 symmetric</c>.</param>
-/// <param name="Shape">The source shape.</param>
-/// <param name="BytesBefore">Source payload bytes.</param>
-/// <param name="BytesAfter">Output payload bytes (quantized values plus scales and zero points).</param>
-/// <param name="Sparsity">Fraction of zeros after pruning; null without pruning.</param>
-public sealed record QuantizedTensor(string Name, string Node, string Format, IReadOnlyList<long> Shape, long BytesBefore, long BytesAfter, double? Sparsity);
-
-/// <summary>A mapped float32 payload.</summary>
-internal sealed class FloatPayload(PayloadView view) : IDisposable
-{
-    public ReadOnlySpan<float> Values => MemoryMarshal.Cast<byte, float>(view.Bytes);
-
-    public void Dispose() => view.Dispose();
 }

@@ -34,9 +34,12 @@ static void Kernels()
     for (int i = 0; i < weights.Length; i++) weights[i] = (float)(random.NextDouble() * 2 - 1);
     long bytes = weights.LongLength * 4;
 
-    var packed4 = new byte[BlockwiseQuantizer.PackedByteCount(K, N, 4, 32)];
-    var packed8 = new byte[BlockwiseQuantizer.PackedByteCount(K, N, 8, 32)];
-    var scales = new float[N * BlockwiseQuantizer.BlockCount(K, 32)];
+    var int4 = new BlockwiseFormat(4, 32, Symmetric: true);
+    var int8 = new BlockwiseFormat(8, 32, Symmetric: true);
+    var oneThread = new BlockwiseOptions { MaxDegreeOfParallelism = 1 };
+    var packed4 = new byte[int4.PackedByteCount(K, N)];
+    var packed8 = new byte[int8.PackedByteCount(K, N)];
+    var scales = new float[N * int4.BlockCount(K)];
     var q = new byte[weights.Length];
     var channelScales = new float[N];
     var channelZeros = new byte[N];
@@ -46,13 +49,13 @@ static void Kernels()
     var rows = new List<(string Name, double Seconds)>
     {
         ("read-stream baseline (TensorPrimitives.Sum, 1 thread)", baseline),
-        ("int4 block 32 symmetric, scale search (default), 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], 1))),
-        ("int4 block 32 symmetric, round to nearest, 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], 1, scaleSearch: false))),
-        ("int8 block 32 symmetric (int8-weight), scale search, 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 8, 32, true, packed8, scales, [], 1))),
+        ("int4 block 32 symmetric, scale search (default), 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, int4, packed4, scales, [], oneThread))),
+        ("int4 block 32 symmetric, round to nearest, 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, int4, packed4, scales, [], oneThread with { ScaleSearch = false }))),
+        ("int8 block 32 symmetric (int8-weight), scale search, 1 thread", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, int8, packed8, scales, [], oneThread))),
         ("int8 per-channel unsigned (int8 dynamic, x64 default), 1 thread", Best(() => ChannelQuantizer.Quantize(weights, K, N, 1, Int8Scheme.Unsigned, q, channelScales, channelZeros))),
         ("fp16 convert with clamping, 1 thread", Best(() => HalfConverter.Convert(weights, half))),
-        ($"int4 block 32 symmetric, scale search, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], -1))),
-        ($"int4 block 32 symmetric, round to nearest, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, 4, 32, true, packed4, scales, [], -1, scaleSearch: false))),
+        ($"int4 block 32 symmetric, scale search, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, int4, packed4, scales, []))),
+        ($"int4 block 32 symmetric, round to nearest, {Environment.ProcessorCount} threads", Best(() => BlockwiseQuantizer.Quantize(weights, K, N, int4, packed4, scales, [], new BlockwiseOptions { ScaleSearch = false }))),
         // The engine runs these per tensor, in parallel across tensors: here the matrix as two [K/2, N] tensors at once.
         ("int8 per-channel unsigned, two tensors in parallel", Best(() => Parallel.For(0, 2, part =>
         {

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace SlmOps.Quantization.Kernels;
 
@@ -42,6 +41,7 @@ internal readonly unsafe struct BlockwiseJob
     private readonly bool _transposeVectors;
     private readonly bool _scaleSearch;
     private readonly int _kBlocks;
+    private readonly int _zeroPointRow;
     private readonly int _blob;
     private readonly int _tileBlocks;
     private readonly int _width;
@@ -51,9 +51,7 @@ internal readonly unsafe struct BlockwiseJob
         float* weights,
         int k,
         int n,
-        int bits,
-        int blockSize,
-        bool symmetric,
+        BlockwiseFormat format,
         byte* packed,
         float* scales,
         byte* zeroPoints,
@@ -63,18 +61,19 @@ internal readonly unsafe struct BlockwiseJob
         _weights = weights;
         _k = k;
         _n = n;
-        _bits = bits;
-        _blockSize = blockSize;
-        _symmetric = symmetric;
+        _bits = format.Bits;
+        _blockSize = format.BlockSize;
+        _symmetric = format.Symmetric;
         _packed = packed;
         _scales = scales;
         _zeroPoints = zeroPoints;
         _transposeVectors = transposeVectors;
         _scaleSearch = scaleSearch;
-        _kBlocks = BlockwiseQuantizer.BlockCount(k, blockSize);
-        _blob = blockSize * bits / 8;
+        _kBlocks = format.BlockCount(k);
+        _zeroPointRow = format.ZeroPointRowBytes(_kBlocks);
+        _blob = _blockSize * _bits / 8;
         _tileBlocks = Math.Max(1, 64 / _blob);
-        _width = Math.Min(n, Math.Max(64, StripBytes / (blockSize * sizeof(float))));
+        _width = Math.Min(n, Math.Max(64, StripBytes / (_blockSize * sizeof(float))));
     }
 
     /// <summary>The distance between the per-column scratch rows, in floats.</summary>
@@ -408,7 +407,7 @@ internal readonly unsafe struct BlockwiseJob
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteParameters(int firstBlock, int blocks, int first, int width, float* blockScales, byte* blockZeroPoints)
     {
-        int zeroPointRow = BlockwiseQuantizer.ZeroPointRowBytes(_kBlocks, _bits);
+        int zeroPointRow = _zeroPointRow;
         for (int c = 0; c < width; c++)
         {
             nint column = first + c;
@@ -436,17 +435,4 @@ internal readonly unsafe struct BlockwiseJob
             }
         }
     }
-}
-
-/// <summary>The per-thread working memory of a <see cref="BlockwiseJob"/>.</summary>
-internal sealed class BlockwiseScratch(int columns, int tileBytes, int stagingBytes)
-{
-    /// <summary>Five per-column rows (ranges and parameters) and a group's block-major scales.</summary>
-    public float[] Columns { get; } = new float[columns];
-
-    /// <summary>The tile of levels, then a group's block-major zero points.</summary>
-    public byte[] Tile { get; } = new byte[tileBytes];
-
-    /// <summary>Sixteen columns' transposed levels, waiting to be copied out.</summary>
-    public byte[] Staging { get; } = new byte[stagingBytes];
 }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace SlmOps.Quantization.Kernels;
@@ -6,10 +5,10 @@ namespace SlmOps.Quantization.Kernels;
 /// <summary>
 /// Block-wise 4- and 8-bit quantization of a MatMul weight <c>B</c> [K, N] (row-major, K the reduction dimension)
 /// into the inputs of ONNX Runtime's <c>com.microsoft.MatMulNBits</c>. Each column is cut along K into blocks of
-/// <c>blockSize</c> weights, each block with its own scale (and, asymmetric, zero point).
+/// <see cref="BlockwiseFormat.BlockSize"/> weights, each block with its own scale (and, asymmetric, zero point).
 /// </summary>
 /// <remarks>
-/// <para>Layouts, with <c>kBlocks = </c><see cref="BlockCount"/> and <c>blob = blockSize * bits / 8</c>:</para>
+/// <para>Layouts, with <c>kBlocks = </c><see cref="BlockwiseFormat.BlockCount"/> and <c>blob = blockSize * bits / 8</c>:</para>
 /// <list type="bullet">
 /// <item><c>packed</c>: uint8 [N, kBlocks, blob]. With 4 bits, element 2j of a block is the low nibble of byte j and
 /// element 2j+1 its high nibble. When K is not a multiple of the block size, the last block's padding holds the
@@ -26,7 +25,7 @@ namespace SlmOps.Quantization.Kernels;
 /// [min(0, min w), max(0, max w)] with <c>2^bits - 1</c> steps and a zero point rounded as ONNX Runtime does.
 /// </para>
 /// <para>
-/// That is round-to-nearest. By default each block's scale is then refined by a small search (<c>scaleSearch</c>):
+/// That is round-to-nearest. By default each block's scale is then refined by a small search (<see cref="BlockwiseOptions.ScaleSearch"/>):
 /// a few steps around the round-to-nearest one (from 0.8 to 1.05 times it with 4 bits, 0.96 to 1.02 with 8), each
 /// with its least-squares scale for the levels it gives, keeping the one with the smallest squared reconstruction
 /// error. The zero points stay as above; the scale may shrink enough that a block's extremes are clipped (off by more
@@ -39,93 +38,49 @@ namespace SlmOps.Quantization.Kernels;
 /// </remarks>
 public static class BlockwiseQuantizer
 {
-    /// <summary>The number of blocks per column: ceil(<paramref name="k"/> / <paramref name="blockSize"/>).</summary>
-    /// <param name="k">The rows of B (the reduction dimension).</param>
-    /// <param name="blockSize">The weights per block.</param>
-    public static int BlockCount(int k, int blockSize)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
-        return (int)(((long)k + blockSize - 1) / blockSize);
-    }
-
-    /// <summary>The length of the packed weights, <c>N * kBlocks * blockSize * bits / 8</c> bytes.</summary>
-    /// <param name="k">The rows of B.</param>
-    /// <param name="n">The columns of B.</param>
-    /// <param name="bits">4 or 8.</param>
-    /// <param name="blockSize">A power of two from 16 to 256.</param>
-    public static long PackedByteCount(int k, int n, int bits, int blockSize)
-    {
-        ValidateFormat(k, n, bits, blockSize);
-        return (long)n * BlockCount(k, blockSize) * (blockSize * bits / 8);
-    }
-
-    /// <summary>The length of the asymmetric zero points: <c>N * kBlocks</c> bytes for 8 bits, <c>N * ceil(kBlocks / 2)</c> for 4.</summary>
-    /// <param name="k">The rows of B.</param>
-    /// <param name="n">The columns of B.</param>
-    /// <param name="bits">4 or 8.</param>
-    /// <param name="blockSize">A power of two from 16 to 256.</param>
-    public static long ZeroPointByteCount(int k, int n, int bits, int blockSize)
-    {
-        ValidateFormat(k, n, bits, blockSize);
-        return (long)n * ZeroPointRowBytes(BlockCount(k, blockSize), bits);
-    }
-
     /// <summary>Quantizes <paramref name="weights"/> into the caller's buffers (see the class remarks for the layouts).</summary>
     /// <param name="weights">B [K, N], row-major.</param>
     /// <param name="k">The rows of B (the reduction dimension, along which blocks run).</param>
     /// <param name="n">The columns of B.</param>
-    /// <param name="bits">4 or 8.</param>
-    /// <param name="blockSize">A power of two from 16 to 256.</param>
-    /// <param name="symmetric">Symmetric blocks (no zero points) or asymmetric ones.</param>
-    /// <param name="packed"><see cref="PackedByteCount"/> bytes.</param>
-    /// <param name="scales">N * kBlocks floats.</param>
-    /// <param name="zeroPoints"><see cref="ZeroPointByteCount"/> bytes when asymmetric; empty when symmetric.</param>
-    /// <param name="maxDegreeOfParallelism">
-    /// The most threads to use: -1 for the default, 1 to stay on the calling thread. Small tensors always stay on it.
-    /// </param>
-    /// <param name="scaleSearch">
-    /// Refine each block's scale by a small search for the least squared reconstruction error (see the class
-    /// remarks); false gives plain round-to-nearest, as ONNX Runtime's quantizer does.
-    /// </param>
+    /// <param name="format">The bits, the block size and whether blocks have zero points.</param>
+    /// <param name="packed"><see cref="BlockwiseFormat.PackedByteCount"/> bytes.</param>
+    /// <param name="scales">N * <see cref="BlockwiseFormat.BlockCount"/> floats.</param>
+    /// <param name="zeroPoints"><see cref="BlockwiseFormat.ZeroPointByteCount"/> bytes (empty when symmetric).</param>
+    /// <param name="options">How to compute it (scale search, threads); null for <see cref="BlockwiseOptions.Default"/>.</param>
     /// <exception cref="NonFiniteWeightException">A weight is NaN or infinite; the outputs are then unspecified.</exception>
     public static void Quantize(
         ReadOnlySpan<float> weights,
         int k,
         int n,
-        int bits,
-        int blockSize,
-        bool symmetric,
+        BlockwiseFormat format,
         Span<byte> packed,
         Span<float> scales,
         Span<byte> zeroPoints,
-        int maxDegreeOfParallelism = -1,
-        bool scaleSearch = true) =>
-        Quantize(weights, k, n, bits, blockSize, symmetric, packed, scales, zeroPoints, maxDegreeOfParallelism, scaleSearch, KernelPath.Auto);
+        BlockwiseOptions? options = null) =>
+        Quantize(weights, k, n, format, packed, scales, zeroPoints, options, KernelPath.Auto);
 
-    /// <summary><see cref="Quantize(ReadOnlySpan{float}, int, int, int, int, bool, Span{byte}, Span{float}, Span{byte}, int, bool)"/> on a chosen <paramref name="path"/>.</summary>
+    /// <summary><see cref="Quantize(ReadOnlySpan{float}, int, int, BlockwiseFormat, Span{byte}, Span{float}, Span{byte}, BlockwiseOptions?)"/> on a chosen <paramref name="path"/>.</summary>
     internal static unsafe void Quantize(
         ReadOnlySpan<float> weights,
         int k,
         int n,
-        int bits,
-        int blockSize,
-        bool symmetric,
+        BlockwiseFormat format,
         Span<byte> packed,
         Span<float> scales,
         Span<byte> zeroPoints,
-        int maxDegreeOfParallelism,
-        bool scaleSearch,
+        BlockwiseOptions? options,
         KernelPath path)
     {
-        ValidateFormat(k, n, bits, blockSize);
-        int kBlocks = BlockCount(k, blockSize);
+        format.Validate(k, n);
+        options ??= BlockwiseOptions.Default;
+        int kBlocks = format.BlockCount(k);
         RequireLength(weights.Length, (long)k * n, nameof(weights));
-        RequireLength(packed.Length, PackedByteCount(k, n, bits, blockSize), nameof(packed));
+        RequireLength(packed.Length, format.PackedByteCount(k, n), nameof(packed));
         RequireLength(scales.Length, (long)n * kBlocks, nameof(scales));
-        RequireLength(zeroPoints.Length, symmetric ? 0 : ZeroPointByteCount(k, n, bits, blockSize), nameof(zeroPoints));
+        RequireLength(zeroPoints.Length, format.ZeroPointByteCount(k, n), nameof(zeroPoints));
+        int maxDegreeOfParallelism = options.MaxDegreeOfParallelism;
         if (maxDegreeOfParallelism is 0 or < -1)
-            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism, "Use -1 for the default or a positive thread count.");
+            throw new ArgumentOutOfRangeException(nameof(options), maxDegreeOfParallelism, "MaxDegreeOfParallelism: use -1 for the default or a positive thread count.");
 
         bool nonFinite;
         fixed (float* source = weights)
@@ -135,7 +90,7 @@ public static class BlockwiseQuantizer
         {
             KernelPath resolved = KernelPaths.Resolve(path);
             bool transposeVectors = resolved != KernelPath.Scalar && ByteTranspose.IsAccelerated;
-            var job = new BlockwiseJob(source, k, n, bits, blockSize, symmetric, packedBytes, scaleValues, zeroPointBytes, transposeVectors, scaleSearch);
+            var job = new BlockwiseJob(source, k, n, format, packedBytes, scaleValues, zeroPointBytes, transposeVectors, options.ScaleSearch);
             nonFinite = resolved switch
             {
                 KernelPath.Vector512 => job.Run<Lanes512, Vector512<float>>(maxDegreeOfParallelism),
@@ -151,35 +106,34 @@ public static class BlockwiseQuantizer
 
     /// <summary>
     /// Reconstructs B [K, N] from the quantized form, <c>w = (q - zeroPoint) * scale</c>: the reference inverse of
-    /// <see cref="Quantize(ReadOnlySpan{float}, int, int, int, int, bool, Span{byte}, Span{float}, Span{byte}, int, bool)"/>.
+    /// <see cref="Quantize(ReadOnlySpan{float}, int, int, BlockwiseFormat, Span{byte}, Span{float}, Span{byte}, BlockwiseOptions?)"/>.
     /// </summary>
     /// <param name="packed">uint8 [N, kBlocks, blob].</param>
     /// <param name="scales">float [N * kBlocks].</param>
-    /// <param name="zeroPoints">The packed zero points, or empty for symmetric blocks (zero point 2^(bits-1)).</param>
+    /// <param name="zeroPoints"><see cref="BlockwiseFormat.ZeroPointByteCount"/> bytes: empty for symmetric blocks (zero point 2^(bits-1)).</param>
     /// <param name="k">The rows of B.</param>
     /// <param name="n">The columns of B.</param>
-    /// <param name="bits">4 or 8.</param>
-    /// <param name="blockSize">A power of two from 16 to 256.</param>
+    /// <param name="format">The format the weights were quantized in.</param>
     /// <param name="weights">Receives B [K, N], row-major.</param>
     public static void Dequantize(
-        ReadOnlySpan<byte> packed, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zeroPoints, int k, int n, int bits, int blockSize, Span<float> weights)
+        ReadOnlySpan<byte> packed, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zeroPoints, int k, int n, BlockwiseFormat format, Span<float> weights)
     {
-        ValidateFormat(k, n, bits, blockSize);
-        int kBlocks = BlockCount(k, blockSize);
-        RequireLength(packed.Length, PackedByteCount(k, n, bits, blockSize), nameof(packed));
+        format.Validate(k, n);
+        int kBlocks = format.BlockCount(k);
+        RequireLength(packed.Length, format.PackedByteCount(k, n), nameof(packed));
         RequireLength(scales.Length, (long)n * kBlocks, nameof(scales));
-        if (!zeroPoints.IsEmpty)
-            RequireLength(zeroPoints.Length, ZeroPointByteCount(k, n, bits, blockSize), nameof(zeroPoints));
+        RequireLength(zeroPoints.Length, format.ZeroPointByteCount(k, n), nameof(zeroPoints));
         RequireLength(weights.Length, (long)k * n, nameof(weights));
 
+        int bits = format.Bits, blockSize = format.BlockSize;
         int blob = blockSize * bits / 8;
-        int zeroPointRow = ZeroPointRowBytes(kBlocks, bits);
+        int zeroPointRow = format.ZeroPointRowBytes(kBlocks);
         for (int column = 0; column < n; column++)
         {
             for (int block = 0; block < kBlocks; block++)
             {
                 float scale = scales[column * kBlocks + block];
-                int zeroPoint = zeroPoints.IsEmpty ? 1 << (bits - 1)
+                int zeroPoint = format.Symmetric ? 1 << (bits - 1)
                     : bits == 8 ? zeroPoints[column * kBlocks + block]
                     : Nibble(zeroPoints[column * zeroPointRow + block / 2], block);
                 ReadOnlySpan<byte> codes = packed.Slice((column * kBlocks + block) * blob, blob);
@@ -195,19 +149,6 @@ public static class BlockwiseQuantizer
     }
 
     private static int Nibble(byte value, int index) => (index & 1) == 0 ? value & 0xF : value >> 4;
-
-    /// <summary>The zero point bytes per column.</summary>
-    internal static int ZeroPointRowBytes(int kBlocks, int bits) => bits == 4 ? (kBlocks + 1) / 2 : kBlocks;
-
-    private static void ValidateFormat(int k, int n, int bits, int blockSize)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
-        if (bits is not (4 or 8))
-            throw new ArgumentOutOfRangeException(nameof(bits), bits, "MatMulNBits weights have 4 or 8 bits.");
-        if (blockSize is < 16 or > 256 || !BitOperations.IsPow2(blockSize))
-            throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, "The block size is a power of two from 16 to 256.");
-    }
 
     private static void RequireLength(int actual, long expected, string name)
     {

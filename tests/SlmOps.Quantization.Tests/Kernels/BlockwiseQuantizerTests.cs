@@ -31,7 +31,7 @@ public sealed class BlockwiseQuantizerTests
         (37, 33),
     ];
 
-    internal sealed record Quantized(byte[] Packed, float[] Scales, byte[] ZeroPoints);
+    internal sealed record Quantized(byte[] Packed, float[] Scales, byte[] ZeroPoints, BlockwiseFormat Format);
 
     internal static Quantized Quantize(
         float[] weights,
@@ -44,17 +44,19 @@ public sealed class BlockwiseQuantizerTests
         KernelPath path = KernelPath.Auto,
         bool scaleSearch = true)
     {
-        var packed = new byte[BlockwiseQuantizer.PackedByteCount(k, n, bits, blockSize)];
-        var scales = new float[n * BlockwiseQuantizer.BlockCount(k, blockSize)];
-        var zeroPoints = new byte[symmetric ? 0 : BlockwiseQuantizer.ZeroPointByteCount(k, n, bits, blockSize)];
-        BlockwiseQuantizer.Quantize(weights, k, n, bits, blockSize, symmetric, packed, scales, zeroPoints, maxDegreeOfParallelism, scaleSearch, path);
-        return new Quantized(packed, scales, zeroPoints);
+        var format = new BlockwiseFormat(bits, blockSize, symmetric);
+        var packed = new byte[format.PackedByteCount(k, n)];
+        var scales = new float[n * format.BlockCount(k)];
+        var zeroPoints = new byte[format.ZeroPointByteCount(k, n)];
+        var options = new BlockwiseOptions { ScaleSearch = scaleSearch, MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        BlockwiseQuantizer.Quantize(weights, k, n, format, packed, scales, zeroPoints, options, path);
+        return new Quantized(packed, scales, zeroPoints, format);
     }
 
-    internal static float[] Dequantize(Quantized q, int k, int n, int bits, int blockSize)
+    internal static float[] Dequantize(Quantized q, int k, int n)
     {
         var weights = new float[k * n];
-        BlockwiseQuantizer.Dequantize(q.Packed, q.Scales, q.ZeroPoints, k, n, bits, blockSize, weights);
+        BlockwiseQuantizer.Dequantize(q.Packed, q.Scales, q.ZeroPoints, k, n, q.Format, weights);
         return weights;
     }
 
@@ -134,7 +136,7 @@ public sealed class BlockwiseQuantizerTests
         {
             var q = Quantize(weights, k, n, 4, 32, symmetric: true, path: path);
             Assert.All(q.Scales, s => Assert.Equal(0.25f, s));
-            Assert.Equal(weights, Dequantize(q, k, n, 4, 32));
+            Assert.Equal(weights, Dequantize(q, k, n));
         }
     }
 
@@ -306,7 +308,7 @@ public sealed class BlockwiseQuantizerTests
         var symmetric = Quantize(weights, 64, 3, 4, 32, symmetric: true);
         Assert.Equal([-0.125f, 0f, 0f, 0f, 0f, 0f], symmetric.Scales);
         Assert.All(symmetric.Packed.Skip(16), level => Assert.Equal(0x88, level));
-        Assert.Equal(weights, Dequantize(symmetric, 64, 3, 4, 32));
+        Assert.Equal(weights, Dequantize(symmetric, 64, 3));
 
         var asymmetric = Quantize(weights, 64, 3, 8, 32, symmetric: false, scaleSearch: false);
         Assert.Equal([0, 0, 0, 0, 0, 0], asymmetric.ZeroPoints);
@@ -318,7 +320,7 @@ public sealed class BlockwiseQuantizerTests
         Assert.Equal([0, 0, 0, 0, 0, 0], searched.ZeroPoints);
         Assert.Equal(0, searched.Scales.Skip(1).Count(s => s != 0f));
         Assert.All(searched.Packed.Skip(1), level => Assert.Equal(0, level));
-        float[] restored = Dequantize(searched, 64, 3, 8, 32);
+        float[] restored = Dequantize(searched, 64, 3);
         for (int i = 0; i < weights.Length; i++)
             Assert.Equal(weights[i], restored[i], 1e-6f);
     }
@@ -414,13 +416,16 @@ public sealed class BlockwiseQuantizerTests
     [Fact]
     public void Size_helpers_follow_the_matmulnbits_shapes()
     {
-        Assert.Equal(4, BlockwiseQuantizer.BlockCount(100, 32));
-        Assert.Equal(3, BlockwiseQuantizer.BlockCount(96, 32));
-        Assert.Equal(7L * 4 * 16, BlockwiseQuantizer.PackedByteCount(100, 7, 4, 32));
-        Assert.Equal(7L * 4 * 32, BlockwiseQuantizer.PackedByteCount(100, 7, 8, 32));
-        Assert.Equal(7L * 2, BlockwiseQuantizer.ZeroPointByteCount(100, 7, 4, 32));
-        Assert.Equal(7L * 2, BlockwiseQuantizer.ZeroPointByteCount(96, 7, 4, 32));
-        Assert.Equal(7L * 4, BlockwiseQuantizer.ZeroPointByteCount(100, 7, 8, 32));
+        var int4 = new BlockwiseFormat(4, 32, Symmetric: false);
+        var int8 = new BlockwiseFormat(8, 32, Symmetric: false);
+        Assert.Equal(4, int4.BlockCount(100));
+        Assert.Equal(3, int4.BlockCount(96));
+        Assert.Equal(7L * 4 * 16, int4.PackedByteCount(100, 7));
+        Assert.Equal(7L * 4 * 32, int8.PackedByteCount(100, 7));
+        Assert.Equal(7L * 2, int4.ZeroPointByteCount(100, 7));
+        Assert.Equal(7L * 2, int4.ZeroPointByteCount(96, 7));
+        Assert.Equal(7L * 4, int8.ZeroPointByteCount(100, 7));
+        Assert.Equal(0L, (int4 with { Symmetric = true }).ZeroPointByteCount(100, 7));
     }
 
     [Fact]
@@ -430,22 +435,26 @@ public sealed class BlockwiseQuantizerTests
         var packed = new byte[64];
         var scales = new float[4];
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.PackedByteCount(64, 2, 3, 32));
-        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.PackedByteCount(64, 2, 4, 48));
-        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.PackedByteCount(64, 2, 4, 512));
-        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.PackedByteCount(0, 2, 4, 32));
-        BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, true, packed, scales, []);
-        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, true, packed, scales, new byte[2]));
-        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, false, packed, scales, []));
-        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, true, new byte[63], scales, []));
-        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 63, 2, 4, 32, true, packed, scales, []));
-        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, 4, 32, true, packed, scales, [], 0));
+        var symmetric = new BlockwiseFormat(4, 32, Symmetric: true);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BlockwiseFormat(3, 32, Symmetric: true).PackedByteCount(64, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BlockwiseFormat(4, 48, Symmetric: true).PackedByteCount(64, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BlockwiseFormat(4, 512, Symmetric: true).PackedByteCount(64, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => symmetric.PackedByteCount(0, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => default(BlockwiseFormat).PackedByteCount(64, 2));
+        BlockwiseQuantizer.Quantize(weights, 64, 2, symmetric, packed, scales, []);
+        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, symmetric, packed, scales, new byte[2]));
+        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, symmetric with { Symmetric = false }, packed, scales, []));
+        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, symmetric, new byte[63], scales, []));
+        Assert.Throws<ArgumentException>(() => BlockwiseQuantizer.Quantize(weights, 63, 2, symmetric, packed, scales, []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, default, packed, scales, []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BlockwiseQuantizer.Quantize(weights, 64, 2, symmetric, packed, scales, [], new BlockwiseOptions { MaxDegreeOfParallelism = 0 }));
     }
 
     internal static void AssertWithinStep(float[] weights, Quantized q, int k, int n, int bits, int blockSize, bool symmetric, string label)
     {
-        float[] restored = Dequantize(q, k, n, bits, blockSize);
-        int kBlocks = BlockwiseQuantizer.BlockCount(k, blockSize);
+        float[] restored = Dequantize(q, k, n);
+        int kBlocks = q.Format.BlockCount(k);
         float middle = 1 << (bits - 1);
         for (int row = 0; row < k; row++)
         {
@@ -471,9 +480,9 @@ public sealed class BlockwiseQuantizerTests
     /// </summary>
     internal static void AssertNoWorse(float[] weights, Quantized searched, Quantized nearest, int k, int n, int bits, int blockSize, string label)
     {
-        float[] restored = Dequantize(searched, k, n, bits, blockSize);
-        float[] reference = Dequantize(nearest, k, n, bits, blockSize);
-        int kBlocks = BlockwiseQuantizer.BlockCount(k, blockSize);
+        float[] restored = Dequantize(searched, k, n);
+        float[] reference = Dequantize(nearest, k, n);
+        int kBlocks = searched.Format.BlockCount(k);
         for (int column = 0; column < n; column++)
         {
             for (int block = 0; block < kBlocks; block++)
@@ -503,7 +512,7 @@ public sealed class BlockwiseQuantizerTests
 
     private static double SquaredError(float[] weights, Quantized q, int k, int n, int bits, int blockSize)
     {
-        float[] restored = Dequantize(q, k, n, bits, blockSize);
+        float[] restored = Dequantize(q, k, n);
         return weights.Select((w, i) => Square((double)restored[i] - w)).Sum();
     }
 

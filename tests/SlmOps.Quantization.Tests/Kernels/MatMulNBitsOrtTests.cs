@@ -27,7 +27,7 @@ public sealed class MatMulNBitsOrtTests
         float[] b = KernelTestData.Gaussian(k * n, k + n + bits);
         float[] a = KernelTestData.Uniform(M * k, k * n);
         var q = BlockwiseQuantizerTests.Quantize(b, k, n, bits, blockSize, symmetric, scaleSearch: scaleSearch);
-        float[] dequantized = BlockwiseQuantizerTests.Dequantize(q, k, n, bits, blockSize);
+        float[] dequantized = BlockwiseQuantizerTests.Dequantize(q, k, n);
 
         float[] y = KernelModels.Run(MatMulNBits(q, k, n, bits, blockSize), a, M, k);
 
@@ -36,7 +36,7 @@ public sealed class MatMulNBitsOrtTests
 
     private static ModelProto MatMulNBits(BlockwiseQuantizerTests.Quantized q, int k, int n, int bits, int blockSize)
     {
-        int kBlocks = BlockwiseQuantizer.BlockCount(k, blockSize);
+        int kBlocks = q.Format.BlockCount(k);
         var initializers = new List<TensorProto>
         {
             KernelModels.Bytes("B", q.Packed, DataType.Uint8, n, kBlocks, blockSize * bits / 8),

@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using SlmOps.Validation;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
+using SlmOps.Quantization.Passes;
 using SlmOps.Quantization.Tests.Kernels;
 using SlmOps.Testing;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;

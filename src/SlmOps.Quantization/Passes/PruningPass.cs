@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using SlmOps.Onnx;
 using SlmOps.Onnx.Protobuf;
 
-namespace SlmOps.Quantization;
+namespace SlmOps.Quantization.Passes;
 
 /// <summary>
 /// Pruning without quantization (fp32 and fp16 outputs): the selected MatMul/Gemm weights are written back in their
@@ -10,17 +10,18 @@ namespace SlmOps.Quantization;
 /// </summary>
 internal static class PruningPass
 {
-    public static void Apply(QuantizationContext context)
+    /// <summary>Prunes the selected weights; returns them by output header (empty without pruning).</summary>
+    public static IReadOnlyDictionary<TensorProto, (WeightCandidate Candidate, TensorReport Report)> Apply(QuantizationContext context)
     {
-        if (context.Options.Pruning is null) return;
-        var seen = new HashSet<TensorProto>(ReferenceEqualityComparer.Instance);
+        var pruned = new Dictionary<TensorProto, (WeightCandidate Candidate, TensorReport Report)>(ReferenceEqualityComparer.Instance);
+        if (context.Options.Pruning is null) return pruned;
         foreach (var candidate in WeightCandidates.Find(context))
         {
-            if (!seen.Add(candidate.Weight)) continue;
             var header = candidate.Weight;
+            if (pruned.ContainsKey(header)) continue;
             long bytes = candidate.K * candidate.N * 4;
             var report = context.Report(candidate, $"pruned {context.Options.Pruning} float32", bytes);
-            context.Pruned[header] = (candidate, report);
+            pruned.Add(header, (candidate, report));
             context.Groups.RemoveAll(g => g.Headers.Contains(header));
             context.Groups.Add(new PayloadGroup([header], [bytes], () => context.Produce(header, output =>
             {
@@ -29,6 +30,7 @@ internal static class PruningPass
                 MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(output.Add(bytes));
             }), workingSetBytes: 3 * bytes));
         }
+        return pruned;
     }
 
     /// <summary>The pruned weights in the tensor's stored layout.</summary>

@@ -4,7 +4,7 @@ using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Kernels;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 
-namespace SlmOps.Quantization;
+namespace SlmOps.Quantization.Passes;
 
 /// <summary>
 /// int8 dynamic quantization: weights per output channel (column of B) in int8 or uint8, activations quantized per

@@ -4,7 +4,7 @@ using SlmOps.Onnx.Protobuf;
 using SlmOps.Quantization.Kernels;
 using static SlmOps.Onnx.Protobuf.TensorProto.Types;
 
-namespace SlmOps.Quantization;
+namespace SlmOps.Quantization.Passes;
 
 /// <summary>
 /// Weight-only block-wise quantization: each constant-weight MatMul (and Gemm that can be rewritten) becomes a
@@ -124,9 +124,11 @@ internal static class BlockwisePass
         var options = context.Options;
         var weight = candidate.Weight;
         int k = checked((int)candidate.K), n = checked((int)candidate.N);
-        int blocks = BlockwiseQuantizer.BlockCount(k, blockSize);
-        long packedBytes = BlockwiseQuantizer.PackedByteCount(k, n, bits, blockSize);
-        long zeroPointBytes = options.Symmetric ? 0 : BlockwiseQuantizer.ZeroPointByteCount(k, n, bits, blockSize);
+        var blockwise = new BlockwiseFormat(bits, blockSize, options.Symmetric);
+        var kernelOptions = new BlockwiseOptions { ScaleSearch = options.ScaleSearch };
+        int blocks = blockwise.BlockCount(k);
+        long packedBytes = blockwise.PackedByteCount(k, n);
+        long zeroPointBytes = blockwise.ZeroPointByteCount(k, n);
 
         var packed = context.NewHeader($"{weight.Name}_Q{bits}", DataType.Uint8, n, blocks, blockSize * bits / 8);
         var scales = context.NewHeader($"{weight.Name}_scales", DataType.Float, (long)n * blocks);
@@ -142,24 +144,9 @@ internal static class BlockwisePass
             var q = output.Add(packedBytes);
             var s = MemoryMarshal.Cast<byte, float>(output.Add(n * blocks * 4L));
             var z = zeroPoints is null ? [] : output.Add(zeroPointBytes);
-            BlockwiseQuantizer.Quantize(values.Values, k, n, bits, blockSize, options.Symmetric, q, s, z, scaleSearch: options.ScaleSearch);
+            BlockwiseQuantizer.Quantize(values.Values, k, n, blockwise, q, s, z, kernelOptions);
             report.Sparsity = values.Sparsity;
         }), workingSetBytes: (long)k * n * 4 + lengths.Sum()));
         return (packed, scales, zeroPoints);
     }
-}
-
-/// <summary>The report line of one rewritten weight; the sparsity is filled in when its payload is produced.</summary>
-internal sealed class TensorReport(WeightCandidate candidate, string format, long bytesAfter)
-{
-    private readonly long _bytesBefore = TensorData.Of(candidate.Weight).ExpectedByteLength ?? 0;
-
-    public string Format { get; set; } = format;
-
-    public long BytesAfter { get; set; } = bytesAfter;
-
-    public double? Sparsity { get; set; }
-
-    public QuantizedTensor ToRecord() => new(
-        candidate.Weight.Name, WeightCandidates.NodeName(candidate.Node), Format, candidate.Weight.Dims.ToArray(), _bytesBefore, BytesAfter, Sparsity);
 }

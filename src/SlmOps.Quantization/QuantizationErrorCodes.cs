@@ -27,20 +27,3 @@ public static class QuantizationErrorCodes
     /// <summary>Calibration for static QDQ failed: no samples, a sample the model cannot run, or a non-finite activation.</summary>
     public const string CalibrationFailed = "SLM3008";
 }
-
-/// <summary>A quantization failure with its SLM3xxx code and the file it is about (null for settings).</summary>
-public sealed class QuantizationException(string code, string? filePath, string message, Exception? innerException = null)
-    : SlmException(code, filePath, message, innerException);
-
-/// <summary>How much a message matters.</summary>
-public enum MessageLevel
-{
-    /// <summary>What was done or left alone (for example an operator pattern that is not quantized).</summary>
-    Info,
-
-    /// <summary>Something the user should look at; the output is still written.</summary>
-    Warning,
-}
-
-/// <summary>A message from a quantization run; <paramref name="Code"/> is set for warnings.</summary>
-public sealed record QuantizationMessage(MessageLevel Level, string? Code, string Text);
