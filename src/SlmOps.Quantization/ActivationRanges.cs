@@ -7,8 +7,8 @@ namespace SlmOps.Quantization;
 
 /// <summary>
 /// Calibrated activation ranges, float (min, max) per tensor name, for static QDQ quantization
-/// (<see cref="Precision.Qdq"/>). Produced by running the float model on sample inputs (the SlmOps.Calibration
-/// component does this with ONNX Runtime); the engine itself never runs a model. Every range is finite with
+/// (<see cref="Precision.Qdq"/>). Produced by running the float model on sample inputs (SlmOps.Validation's
+/// <c>Calibrator</c> does this with ONNX Runtime); the engine itself never runs a model. Every range is finite with
 /// min ≤ max: construction and <see cref="FromJson"/> check that and throw <see cref="QuantizationException"/>
 /// (SLM3001) otherwise. Enumerates in the order the ranges were given; the JSON keeps that order.
 /// </summary>
@@ -152,8 +152,8 @@ public sealed class ActivationRanges : IReadOnlyDictionary<string, ActivationRan
         }
     }
 
-    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (UTF-8, no byte order mark).</summary>
-    public void Save(string path) => File.WriteAllText(path, ToJson(), new UTF8Encoding(false));
+    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (UTF-8, no byte order mark) through a temp file, so a failed write leaves no half file.</summary>
+    public void Save(string path) => FileCommit.WriteAllText(path, ToJson());
 
     /// <summary>Reads a file written by <see cref="Save"/>; throws <see cref="QuantizationException"/> (SLM3001) when it is missing or invalid.</summary>
     public static ActivationRanges Load(string path)

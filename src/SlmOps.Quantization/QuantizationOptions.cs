@@ -91,6 +91,6 @@ public sealed record QuantizationOptions
             throw new QuantizationException(QuantizationErrorCodes.InvalidOptions, null, "Unknown static QDQ activation or weight type; use uint8 or uint16 activations and int8 or uint8 weights.");
         if (Precision == Precision.Qdq && Ranges is null)
             throw new QuantizationException(QuantizationErrorCodes.InvalidOptions, null,
-                "Precision qdq needs calibration ranges: calibrate the float model on sample inputs (SlmOps.Calibration's Calibrator) and pass the ranges it returns, or a saved ranges file.");
+                "Precision qdq needs calibration ranges: calibrate the float model on sample inputs (SlmOps.Validation's Calibrator) and pass the ranges it returns, or a saved ranges file.");
     }
 }
