@@ -9,9 +9,10 @@ namespace SlmOps
     /// </summary>
     internal sealed class ModelSetting
     {
-        private ModelSetting(string metadata, bool onlyWhenRewritten, string[] precisions)
+        private ModelSetting(string metadata, bool onlyWhenRewritten, string[] precisions, bool validates = false)
         {
             Metadata = metadata;
+            Validates = validates;
             Key = char.ToLowerInvariant(metadata[0]) + metadata.Substring(1);
             OnlyWhenRewritten = onlyWhenRewritten;
             Precisions = precisions;
@@ -29,6 +30,12 @@ namespace SlmOps
         /// <summary>Read only when weights are rewritten: a precision other than fp32, or fp32 with pruning.</summary>
         public bool OnlyWhenRewritten { get; }
 
+        /// <summary>
+        /// A validation setting (mode, gates): it changes how the variant is judged, not its bytes, so changing it
+        /// validates the variant again without making it again.
+        /// </summary>
+        public bool Validates { get; }
+
         /// <summary>A setting every precision reads.</summary>
         public static ModelSetting Any(string metadata) => new ModelSetting(metadata, false, Array.Empty<string>());
 
@@ -37,6 +44,12 @@ namespace SlmOps
 
         /// <summary>A setting every precision reads that rewrites weights (layer selection).</summary>
         public static ModelSetting WhenRewritten(string metadata) => new ModelSetting(metadata, true, Array.Empty<string>());
+
+        /// <summary>A validation setting every precision reads.</summary>
+        public static ModelSetting Validation(string metadata) => new ModelSetting(metadata, false, Array.Empty<string>(), validates: true);
+
+        /// <summary>A drift gate, which only a rewritten variant is held to (a copy is the original).</summary>
+        public static ModelSetting Gate(string metadata) => new ModelSetting(metadata, true, Array.Empty<string>(), validates: true);
 
         public override string ToString() => Metadata;
     }
@@ -66,14 +79,21 @@ namespace SlmOps
         public static readonly ModelSetting QuantizeEmbeddings = ModelSetting.For("QuantizeEmbeddings", BlockWise);
         public static readonly ModelSetting ScaleSearch = ModelSetting.For("ScaleSearch", BlockWise);
         public static readonly ModelSetting AllowHardLinks = ModelSetting.Any("AllowHardLinks");
+        public static readonly ModelSetting ValidationMode = ModelSetting.Validation("ValidationMode");
+        public static readonly ModelSetting MinCosine = ModelSetting.Gate("MinCosine");
+        public static readonly ModelSetting MaxRelativeError = ModelSetting.Gate("MaxRelativeError");
+        public static readonly ModelSetting MinTop1Agreement = ModelSetting.Gate("MinTop1Agreement");
 
         /// <summary>In request order.</summary>
         public static readonly IReadOnlyList<ModelSetting> All = new[]
         {
             Precision, BlockSize, Symmetric, AccuracyLevel, Int8Format, Int8Weights, QuantizeInclude, QuantizeExclude,
             QuantizeMinElements, Prune, CalibrationRanges, ActivationType, QdqWeights, QuantizeEmbeddings, ScaleSearch,
-            AllowHardLinks,
+            AllowHardLinks, ValidationMode, MinCosine, MaxRelativeError, MinTop1Agreement,
         };
+
+        /// <summary>The drift gates, named as <c>ValidationGates</c> and <c>slmops validate --gate</c> name them.</summary>
+        public static readonly IReadOnlyList<ModelSetting> Gates = new[] { MinCosine, MaxRelativeError, MinTop1Agreement };
 
         /// <summary>The setting with request key <paramref name="key"/>, or null.</summary>
         public static ModelSetting? ByKey(string key)

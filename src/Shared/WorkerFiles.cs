@@ -21,10 +21,19 @@ namespace SlmOps
         public const string Stamp = "slmops.stamp";
 
         /// <summary>
+        /// In the variant directory: what the variant was made from and its files' hashes, so that a run whose
+        /// quantization settings did not change (a gate did) validates the variant again instead of making it again.
+        /// </summary>
+        public const string VariantKey = "slmops.key";
+
+        /// <summary>The worker's and the tasks' own files in a variant directory, which are never copied to the output.</summary>
+        public static readonly string[] Bookkeeping = { Deps, Stamp, VariantKey };
+
+        /// <summary>
         /// The names the SDK itself writes in a variant directory. A pass-through variant copies the model's
         /// external-data files beside it, so none of them may take one of these names (compared ignoring case, as on
         /// the file systems of macOS and Windows and in NuGet packages).
         /// </summary>
-        public static readonly string[] VariantReserved = { Variant, Manifest, Deps, Stamp };
+        public static readonly string[] VariantReserved = { Variant, Manifest, Deps, Stamp, VariantKey };
     }
 }

@@ -73,7 +73,7 @@ namespace SlmOps.Build.Tasks
                 {
                     written.Add(new TaskItem(file));
                     string fileName = Path.GetFileName(file);
-                    bool isBookkeeping = fileName == WorkerFiles.Deps || fileName == WorkerFiles.Stamp;
+                    bool isBookkeeping = Array.IndexOf(WorkerFiles.Bookkeeping, fileName) >= 0;
                     if (!isBookkeeping && File.Exists(file) && file.StartsWith(variantDirectory, StringComparison.Ordinal))
                     {
                         string relative = file.Substring(variantDirectory.Length);

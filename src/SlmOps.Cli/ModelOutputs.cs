@@ -22,6 +22,8 @@ internal sealed class ModelOutputs
 
     public string ManifestPath => _request.VariantDirectory + WorkerFiles.Manifest;
 
+    public string VariantKeyPath => _request.VariantDirectory + WorkerFiles.VariantKey;
+
     private string DepsPath => _request.VariantDirectory + WorkerFiles.Deps;
 
     /// <summary>Records a file before (or as) it is written, so a failure removes it.</summary>
@@ -47,6 +49,17 @@ internal sealed class ModelOutputs
     {
         var all = _written.Concat(_previous.Where(IsOwned)).Concat([ContractPath, VariantPath, ManifestPath, DepsPath]);
         foreach (string path in all.Distinct(StringComparer.Ordinal)) TryDelete(path);
+    }
+
+    /// <summary>
+    /// After a failed gate: removes everything but <paramref name="keep"/> (the variant's files and its key), so that
+    /// the build sees the model as stale (no manifest, no deps file) while the next run can validate the same variant
+    /// again (<see cref="VariantKey"/>). Files without a deps file that lists them are never copied to the output.
+    /// </summary>
+    public void DiscardExcept(IReadOnlyCollection<string> keep)
+    {
+        var all = _written.Concat(_previous.Where(IsOwned)).Concat([ContractPath, VariantPath, ManifestPath, DepsPath]);
+        foreach (string path in all.Distinct(StringComparer.Ordinal).Where(p => !keep.Contains(p))) TryDelete(path);
     }
 
     /// <summary>The fully qualified <c>out</c> paths of an earlier deps file; empty when there is none or it cannot be read.</summary>

@@ -2,14 +2,17 @@ using SlmOps.Contracts;
 using SlmOps.Onnx;
 using SlmOps.Packaging;
 using SlmOps.Quantization;
+using SlmOps.Validation;
 
 namespace SlmOps.Cli;
 
 /// <summary>
 /// Prepares one model in named steps, all or nothing: <see cref="Inspect"/> (load, check the hash, write the
-/// contract), <see cref="MakeVariant"/> (quantize, or copy a pass-through), then <see cref="Package"/> (manifest and
-/// summary), and the deps file last. Validation gates (issue 8) go between the variant and its package. A failing
-/// step reports one coded error and discards everything the model wrote.
+/// contract), <see cref="MakeVariant"/> (quantize, or copy a pass-through; or keep the variant an earlier run made
+/// with the same settings, <see cref="VariantKey"/>), <see cref="Validate"/> (ONNX Runtime checks and gates), then
+/// <see cref="Package"/> (manifest and summary), and the deps file last. A failing step reports a coded error and
+/// discards everything the model wrote; a failed gate keeps the variant itself, so that changing the gate
+/// validates it again without making it again.
 /// </summary>
 internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVersion, Heartbeat? heartbeat = null)
 {
@@ -32,7 +35,9 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             else
             {
                 var variant = MakeVariant(request, source, outputs);
-                Package(request, source, variant, outputs, clock.Elapsed);
+                var validation = Validate(request, source, variant, outputs);
+                if (validation is null) return false;
+                Package(request, source, variant, validation.Value.Manifest, validation.Value.Summary, outputs, clock.Elapsed);
             }
 
             var inputs = new[] { source.Model.FilePath }.Concat(source.Model.ExternalDataFiles.Select(f => f.FullPath));
@@ -72,7 +77,10 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     }
 
     /// <summary>The variant as written: the options it was made with, its files, and what quantization did (null: a copy).</summary>
-    private sealed record Variant(QuantizationOptions Options, IReadOnlyList<VariantFile> Files, QuantizationResult? Quantization);
+    private sealed record Variant(QuantizationOptions Options, IReadOnlyList<VariantFile> Files, VariantQuantization? Quantization)
+    {
+        public bool IsCopy => Quantization is null;
+    }
 
     /// <summary>Inspect: loads the model (payloads stay in the file), checks its SHA-256, writes the contract.</summary>
     private Source Inspect(ModelRequest request, ModelOutputs outputs)
@@ -106,29 +114,74 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     private Variant MakeVariant(ModelRequest request, Source source, ModelOutputs outputs)
     {
         var options = request.Quantize.ToOptions(request.Target);
+        string key = VariantKey.Of(request, source.Model.Sha256!, toolVersion);
+        if (VariantKey.TryReuse(outputs.VariantKeyPath, key, request.VariantDirectory) is { } previous)
+        {
+            foreach (VariantFile file in previous.Files) outputs.Add(Path.GetFullPath(Path.Combine(request.VariantDirectory, file.Path)));
+            outputs.Add(outputs.VariantKeyPath);
+            diagnostics.Progress($"SlmOps: {request.Name} ({request.Target}): the variant made with these settings is unchanged; validating it again");
+            return new Variant(options, previous.Files, previous.Quantization);
+        }
+
+        Variant variant;
         if (request.Quantize.IsPassThrough)
         {
             heartbeat?.Step("copying the model");
-            return new Variant(options, CopyVariant(request, source.Model, outputs), null);
+            variant = new Variant(options, CopyVariant(request, source.Model, outputs), null);
+        }
+        else
+        {
+            heartbeat?.Step($"quantizing to {QuantizationNames.Format(options.Precision)}");
+            variant = QuantizeVariant(request, source.Model, options, outputs);
         }
 
-        heartbeat?.Step($"quantizing to {QuantizationNames.Format(options.Precision)}");
-        return QuantizeVariant(request, source.Model, options, outputs);
+        outputs.Add(outputs.VariantKeyPath);
+        new VariantKey(key, variant.Quantization, variant.Files).Save(outputs.VariantKeyPath);
+        return variant;
+    }
+
+    /// <summary>
+    /// Validate: runs the variant in ONNX Runtime (against the original unless it is a copy) and holds it to the
+    /// gates. Returns the manifest section and summary text (both null when ValidationMode is off), or null after
+    /// reporting the failed checks as errors: the model's outputs are then discarded, except the variant and its key.
+    /// </summary>
+    private (VariantValidation? Manifest, string? Summary)? Validate(ModelRequest request, Source source, Variant variant, ModelOutputs outputs)
+    {
+        ValidationMode mode = VariantChecks.Mode(request.Quantize);
+        string precision = QuantizationNames.Format(variant.Options.Precision);
+        ValidationGates gates = VariantChecks.Gates(request.Quantize, precision);
+        if (mode == ValidationMode.Off) return (null, null);
+
+        heartbeat?.Step("validating the variant in ONNX Runtime");
+        ValidationResult result = VariantChecks.Run(source.Model.FilePath, outputs.VariantPath, variant.IsCopy, source.Contract.Kind, gates);
+        string subject = $"SlmModel '{request.Name}' ({request.Target}, {precision})";
+        foreach (ValidationFailure failure in result.Failures)
+        {
+            string message = $"{subject}: {failure.Message}";
+            if (mode == ValidationMode.Error) diagnostics.Error(failure.Code, request.Source, message);
+            else diagnostics.Warning(failure.Code, request.Source, message + " (ValidationMode=\"warn\": the variant ships anyway)");
+        }
+
+        if (!result.Passed && mode == ValidationMode.Error)
+        {
+            outputs.DiscardExcept([outputs.VariantKeyPath, .. variant.Files.Select(f => Path.GetFullPath(Path.Combine(request.VariantDirectory, f.Path)))]);
+            return null;
+        }
+
+        return (VariantChecks.ToManifest(result, mode), VariantChecks.Summary(result, variant.IsCopy));
     }
 
     /// <summary>Package: the manifest beside the variant, and the one summary line a build shows.</summary>
-    private void Package(ModelRequest request, Source source, Variant variant, ModelOutputs outputs, TimeSpan elapsed)
+    private void Package(ModelRequest request, Source source, Variant variant, VariantValidation? validation, string? validationSummary, ModelOutputs outputs, TimeSpan elapsed)
     {
-        var q = variant.Quantization;
         var manifest = new VariantManifest
         {
             Name = request.Name,
             Kind = source.Contract.Kind,
             Target = request.Target,
             Precision = QuantizationNames.Format(variant.Options.Precision),
-            Quantization = q is null ? null : new VariantQuantization(
-                QuantizeCommand.Describe(variant.Options), q.Tensors.Count, q.InitializerBytesBefore, q.InitializerBytesAfter,
-                q.Tensors.Any(t => t.Sparsity is not null) ? q.Tensors.Where(t => t.Sparsity is not null).Average(t => t.Sparsity!.Value) : null),
+            Quantization = variant.Quantization,
+            Validation = validation,
             Source = new VariantFile(request.DisplayPath, source.Model.Sha256!, source.Model.FileLength),
             Files = variant.Files,
             ToolVersion = toolVersion,
@@ -138,7 +191,9 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
 
         long before = source.Model.FileLength + source.Model.ExternalDataFiles.Sum(f => f.FileLength);
         diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {manifest.Precision}, " +
-            $"{InspectCommand.FormatBytes(before)} -> {InspectCommand.FormatBytes(variant.Files.Sum(f => f.Size))}, {elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
+            $"{InspectCommand.FormatBytes(before)} -> {InspectCommand.FormatBytes(variant.Files.Sum(f => f.Size))}, " +
+            (validationSummary is null ? "" : validationSummary + ", ") +
+            $"{elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
     }
 
     /// <summary>The quantized variant, written by the engine (model, plus one external-data file for big models).</summary>
@@ -161,7 +216,10 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         var files = new List<VariantFile> { new(WorkerFiles.Variant, AtomicFile.Sha256Of(variantModel), new FileInfo(variantModel).Length) };
         if (result.DataPath is not null)
             files.Add(new(Path.GetFileName(result.DataPath), AtomicFile.Sha256Of(result.DataPath), new FileInfo(result.DataPath).Length));
-        return new Variant(options, files, result);
+        var quantization = new VariantQuantization(
+            QuantizeCommand.Describe(options), result.Tensors.Count, result.InitializerBytesBefore, result.InitializerBytesAfter,
+            result.Tensors.Any(t => t.Sparsity is not null) ? result.Tensors.Where(t => t.Sparsity is not null).Average(t => t.Sparsity!.Value) : null);
+        return new Variant(options, files, quantization);
     }
 
     /// <summary>The pass-through variant: a byte copy of the model plus its external-data files at the same relative paths.</summary>

@@ -28,6 +28,9 @@ public sealed record VariantManifest
     /// <summary>What quantization did; null for a pass-through copy.</summary>
     public VariantQuantization? Quantization { get; init; }
 
+    /// <summary>How the variant was validated in ONNX Runtime; null when validation is off.</summary>
+    public VariantValidation? Validation { get; init; }
+
     /// <summary>The source model as the project names it (<see cref="VariantFile.Path"/>), with its hash and size.</summary>
     public required VariantFile Source { get; init; }
 
@@ -60,6 +63,7 @@ public sealed record VariantManifest
                 json.WriteEndObject();
             }
 
+            if (Validation is { } v) WriteValidation(json, v);
             json.WritePropertyName("source");
             Source.Write(json);
             json.WriteStartArray("files");
@@ -74,4 +78,50 @@ public sealed record VariantManifest
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
+
+    private static void WriteValidation(Utf8JsonWriter json, VariantValidation v)
+    {
+        json.WriteStartObject("validation");
+        json.WriteString("mode", v.Mode);
+        json.WriteBoolean("passed", v.Passed);
+        json.WriteString("onnxRuntime", v.OnnxRuntime);
+        json.WriteString("kind", v.Kind);
+        json.WriteNumber("samples", v.Samples);
+        json.WriteBoolean("synthesized", v.Synthesized);
+        json.WriteStartArray("gates");
+        foreach (VariantGate gate in v.Gates)
+        {
+            json.WriteStartObject();
+            json.WriteString("gate", gate.Gate);
+            json.WriteString("subject", gate.Subject);
+            // NaN or infinity (a variant whose output is not finite) is not JSON: null, and the gate failed.
+            if (double.IsFinite(gate.Measured)) json.WriteNumber("measured", Round(gate.Measured));
+            else json.WriteNull("measured");
+            json.WriteNumber("threshold", gate.Threshold);
+            json.WriteBoolean("passed", gate.Passed);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("failures");
+        foreach (string failure in v.Failures) json.WriteStringValue(failure);
+        json.WriteEndArray();
+        if (v.Latency is { } l)
+        {
+            json.WriteStartObject("latencyMs");
+            json.WriteString("host", l.Host);
+            json.WriteNumber("runs", l.Runs);
+            json.WriteNumber("p50", Math.Round(l.P50, 3));
+            json.WriteNumber("p95", Math.Round(l.P95, 3));
+            json.WriteNumber("originalP50", Math.Round(l.OriginalP50, 3));
+            json.WriteNumber("originalP95", Math.Round(l.OriginalP95, 3));
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>Six significant digits: enough to compare with a threshold, and no float noise in the file.</summary>
+    private static double Round(double value) =>
+        value == 0 ? value : double.Parse(value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -45,6 +45,8 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
 
     public string DepsPath => VariantDirectory + "slmops.deps";
 
+    public string VariantKeyPath => VariantDirectory + "slmops.key";
+
     public static string WriteRequest(string path, bool designTime, params RequestModel[] models) =>
         WriteRequest(path, designTime, progressInterval: null, models);
 

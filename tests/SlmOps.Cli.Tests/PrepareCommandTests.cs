@@ -35,7 +35,7 @@ public sealed class PrepareCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.Out + result.Error);
         Assert.Empty(result.Diagnostics);
-        Assert.Matches(@"^SlmOps: MiniLm \(linux-x64\): fp32, 90\.9 MB -> 90\.9 MB, \d+\.\d\d s$", Assert.Single(result.Summaries));
+        Assert.Matches(@"^SlmOps: MiniLm \(linux-x64\): fp32, 90\.9 MB -> 90\.9 MB, validated: p50 \d+\.\d ms, \d+\.\d\d s$", Assert.Single(result.Summaries));
 
         string sha = Sha256(MiniLm.ModelPath);
         Assert.Equal(sha, Sha256(model.VariantModelPath));
@@ -55,9 +55,16 @@ public sealed class PrepareCommandTests : IDisposable
         var file = Assert.Single(root.GetProperty("files").EnumerateArray());
         Assert.Equal(("model.onnx", sha, MiniLm.ModelLength), (file.GetProperty("path").GetString(), file.GetProperty("sha256").GetString(), file.GetProperty("size").GetInt64()));
         Assert.Equal(Program.ToolVersion, root.GetProperty("tool").GetProperty("version").GetString());
+        // A copy is checked on its own: it loads and runs in ONNX Runtime; there is no drift, so no gate.
+        var validation = root.GetProperty("validation");
+        Assert.Equal(("error", true, "1.31.1", "embedding", 1, true),
+            (validation.GetProperty("mode").GetString(), validation.GetProperty("passed").GetBoolean(), validation.GetProperty("onnxRuntime").GetString(),
+             validation.GetProperty("kind").GetString(), validation.GetProperty("samples").GetInt32(), validation.GetProperty("synthesized").GetBoolean()));
+        Assert.Empty(validation.GetProperty("gates").EnumerateArray());
+        Assert.True(validation.GetProperty("latencyMs").GetProperty("p50").GetDouble() > 0);
 
         Assert.Equal([MiniLm.ModelPath], Deps(model, "in"));
-        Assert.Equal([model.ContractPath, model.VariantModelPath, model.ManifestPath, model.DepsPath], Deps(model, "out"));
+        Assert.Equal([model.ContractPath, model.VariantModelPath, model.VariantKeyPath, model.ManifestPath, model.DepsPath], Deps(model, "out"));
     }
 
     [Theory]
@@ -145,7 +152,7 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Equal([("model.onnx", Sha256(source), new FileInfo(source).Length), ("weights/w.bin", Sha256(w), 48L), ("b.bin", Sha256(b), 28L)], files);
 
         Assert.Equal([source, _temp.Combine("models", "weights", "w.bin"), _temp.Combine("models", "b.bin")], Deps(model, "in"));
-        Assert.Equal([model.ContractPath, model.VariantModelPath, w, b, model.ManifestPath, model.DepsPath], Deps(model, "out"));
+        Assert.Equal([model.ContractPath, model.VariantModelPath, w, b, model.VariantKeyPath, model.ManifestPath, model.DepsPath], Deps(model, "out"));
         Assert.Empty(Directory.GetFiles(model.VariantDirectory, "*.tmp", SearchOption.AllDirectories));
     }
 
@@ -256,7 +263,7 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         Assert.True(File.Exists(model.VariantModelPath));
         Assert.Equal(
-            new[] { model.ContractPath, model.VariantModelPath, model.ManifestPath, model.DepsPath }.Order(),
+            new[] { model.ContractPath, model.VariantModelPath, model.VariantKeyPath, model.ManifestPath, model.DepsPath }.Order(),
             Deps(model, "out").Order());
     }
 

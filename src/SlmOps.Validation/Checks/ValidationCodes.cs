@@ -23,4 +23,7 @@ public static class ValidationCodes
 
     /// <summary>A drift gate failed: a metric is worse than its threshold.</summary>
     public const string GateFailed = "SLM4010";
+
+    /// <summary>A validation setting of the item (<c>ValidationMode</c>, a gate) is not valid.</summary>
+    public const string InvalidSettings = "SLM4006";
 }

@@ -65,9 +65,7 @@ public static class VariantValidator
                     $"The output '{drift.Name}' has {drift.NonFinite} NaN or infinite values where the original's are finite."));
             }
 
-            string kind = settings.Kind == ModelKinds.Auto
-                ? ModelInspection.DetectKind(original.Inputs.Select(i => i.Key), original.Outputs.Select(o => o.Key))
-                : settings.Kind;
+            string kind = Kind(settings, original);
             IReadOnlyList<double> cosines = kind == ModelKinds.Embedding ? Cosines(original, samples, originalRuns, variantRuns) : [];
             List<GateResult> gates = Gates(settings.Gates, drifts, cosines);
             foreach (GateResult gate in gates.Where(g => !g.Passed))
@@ -85,6 +83,84 @@ public static class VariantValidator
                 VariantLatency = variantLatency,
             };
         }
+    }
+
+    /// <summary>
+    /// Checks a model on its own, for a variant that is a byte copy of its original (fp32, no pruning): it loads in
+    /// ONNX Runtime (SLM4001) and runs on the samples (SLM4002). There is no drift to measure, so no gates.
+    /// </summary>
+    public static ValidationResult ValidateCopy(string modelPath, ValidationSettings settings)
+    {
+        ModelRunner model;
+        try
+        {
+            model = ModelRunner.Open(modelPath, settings.IntraOpThreads);
+        }
+        catch (ValidationException ex)
+        {
+            return new ValidationResult
+            {
+                OrtVersion = ModelRunner.OrtVersion,
+                SampleCount = 0,
+                SynthesizedSamples = settings.Samples is null,
+                OriginalLoadTime = TimeSpan.Zero,
+                VariantLoadTime = TimeSpan.Zero,
+                Outputs = [],
+                Gates = [],
+                Failures = [new ValidationFailure(ex.Code, ex.Message)],
+            };
+        }
+
+        using (model)
+        {
+            var failures = new List<ValidationFailure>();
+            IReadOnlyList<IReadOnlyList<TensorSample>> samples = [];
+            LatencyStats? latency = null;
+            try
+            {
+                samples = settings.Samples ?? [Synthesize(modelPath, model, settings.Synthesis)];
+                foreach (IReadOnlyList<TensorSample> sample in samples) model.Run(sample);
+                latency = Latency(model, samples[0], settings.LatencyRuns);
+            }
+            catch (ValidationException ex)
+            {
+                failures.Add(new ValidationFailure(ex.Code, ex.Message));
+            }
+
+            return new ValidationResult
+            {
+                OrtVersion = ModelRunner.OrtVersion,
+                Kind = Kind(settings, model),
+                SampleCount = samples.Count,
+                SynthesizedSamples = settings.Samples is null,
+                OriginalLoadTime = model.LoadTime,
+                VariantLoadTime = model.LoadTime,
+                OriginalLatency = latency,
+                VariantLatency = latency,
+                Outputs = [],
+                Gates = [],
+                Failures = failures,
+            };
+        }
+    }
+
+    private static string Kind(ValidationSettings settings, ModelRunner original) => settings.Kind == ModelKinds.Auto
+        ? ModelInspection.DetectKind(original.Inputs.Select(i => i.Key), original.Outputs.Select(o => o.Key))
+        : settings.Kind;
+
+    private static LatencyStats? Latency(ModelRunner model, IReadOnlyList<TensorSample> sample, int runs)
+    {
+        if (runs <= 0) return null;
+        var times = new List<double>(runs);
+        model.Run(sample);
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            model.Run(sample);
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        return LatencyStats.Of(times);
     }
 
     private static IReadOnlyList<TensorSample> Synthesize(string originalPath, ModelRunner original, SynthesisOptions options)

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using SlmOps.Packaging;
+using SlmOps.Validation;
+
+namespace SlmOps.Cli;
+
+/// <summary>
+/// The validation step of a preparation: the item's <c>ValidationMode</c> and gates read from its settings, the
+/// checks run in ONNX Runtime (<see cref="VariantValidator"/>), and what they found as the manifest records it and
+/// as the build's summary line shows it.
+/// </summary>
+internal static class VariantChecks
+{
+    /// <summary>The item's <c>ValidationMode</c>. Throws <see cref="ValidationException"/> (SLM4006) for an unknown one.</summary>
+    public static ValidationMode Mode(QuantizeSettings settings)
+    {
+        try
+        {
+            return ValidationModes.Parse(settings[ModelSettings.ValidationMode]);
+        }
+        catch (FormatException ex)
+        {
+            throw new ValidationException(ValidationCodes.InvalidSettings, null, ex.Message, ex);
+        }
+    }
+
+    /// <summary>The precision's default gates with the item's gate metadata over them. Throws SLM4006 for a malformed one.</summary>
+    public static ValidationGates Gates(QuantizeSettings settings, string precision)
+    {
+        try
+        {
+            return ValidationGates.DefaultsFor(precision).With(ModelSettings.Gates
+                .Where(g => settings[g].Trim().Length > 0)
+                .Select(g => KeyValuePair.Create(g.Metadata, settings[g])));
+        }
+        catch (FormatException ex)
+        {
+            throw new ValidationException(ValidationCodes.InvalidSettings, null, ex.Message, ex);
+        }
+    }
+
+    /// <summary>Runs the checks: against the original for a rewritten variant, on its own for a copy.</summary>
+    public static ValidationResult Run(string original, string variant, bool copy, string kind, ValidationGates gates)
+    {
+        var settings = new ValidationSettings { Kind = kind, Gates = gates };
+        try
+        {
+            return copy ? VariantValidator.ValidateCopy(variant, settings) : VariantValidator.Validate(original, variant, settings);
+        }
+        catch (ValidationException ex) when (ex.Code != ValidationCodes.RuntimeMissing)
+        {
+            // The original itself does not load or run, or no sample can be made for it: the variant is not proven
+            // either, and ValidationMode decides what that does to the build, as for any failed check.
+            return new ValidationResult
+            {
+                OrtVersion = ModelRunner.OrtVersion,
+                SampleCount = 0,
+                SynthesizedSamples = true,
+                OriginalLoadTime = TimeSpan.Zero,
+                VariantLoadTime = TimeSpan.Zero,
+                Outputs = [],
+                Gates = [],
+                Failures = [new ValidationFailure(ex.Code, ex.Message)],
+            };
+        }
+    }
+
+    /// <summary>The manifest's validation section.</summary>
+    public static VariantValidation ToManifest(ValidationResult result, ValidationMode mode) => new(
+        ValidationModes.Format(mode),
+        result.Passed,
+        result.OrtVersion,
+        result.Kind ?? "",
+        result.SampleCount,
+        result.SynthesizedSamples,
+        result.Gates.Select(g => new VariantGate(g.Gate, g.Subject, g.Measured, g.Threshold, g.Passed)).ToList(),
+        result.Failures.Select(f => $"{f.Code}: {f.Message}").ToList(),
+        result.VariantLatency is { } v && result.OriginalLatency is { } o
+            ? new VariantLatency(RuntimeInformation.RuntimeIdentifier, v.Runs, v.P50Milliseconds, v.P95Milliseconds, o.P50Milliseconds, o.P95Milliseconds)
+            : null);
+
+    /// <summary>
+    /// The validation part of the model's summary line: each gate's binding value (the worst subject), the variant's
+    /// median latency beside the original's, and whether it passed; e.g. <c>MinCosine 0.9662 (>= 0.95), p50 12.1 ms (original 10.6 ms)</c>.
+    /// </summary>
+    public static string Summary(ValidationResult result, bool copy)
+    {
+        var parts = new List<string>();
+        foreach (var byGate in result.Gates.GroupBy(g => g.Gate))
+        {
+            bool minimum = byGate.Key.StartsWith("Min", StringComparison.Ordinal);
+            GateResult worst = minimum ? byGate.MinBy(g => g.Measured)! : byGate.MaxBy(g => g.Measured)!;
+            parts.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{byGate.Key} {worst.Measured:0.####} ({(minimum ? ">=" : "<=")} {worst.Threshold:0.####})"));
+        }
+
+        if (result.VariantLatency is { } latency)
+        {
+            parts.Add(copy || result.OriginalLatency is null
+                ? string.Create(CultureInfo.InvariantCulture, $"p50 {latency.P50Milliseconds:0.0} ms")
+                : string.Create(CultureInfo.InvariantCulture, $"p50 {latency.P50Milliseconds:0.0} ms (original {result.OriginalLatency.P50Milliseconds:0.0} ms)"));
+        }
+
+        string verdict = result.Passed ? "validated" : $"FAILED {result.Failures.Count} check{(result.Failures.Count == 1 ? "" : "s")}";
+        return parts.Count == 0 ? verdict : $"{verdict}: {string.Join(", ", parts)}";
+    }
+}

@@ -1,0 +1,172 @@
+using System.Text.Json;
+using SlmOps.Testing;
+
+namespace SlmOps.Cli.Tests;
+
+/// <summary>The validation step of <c>slmops prepare</c>: what the build does with a variant that fails or passes its checks.</summary>
+public sealed class PrepareValidationTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Request => _temp.Combine("request.json");
+
+    private RequestModel Model(params (string Key, string Value)[] settings)
+    {
+        string source = File.Exists(_temp.Combine("models", "linear.onnx"))
+            ? _temp.Combine("models", "linear.onnx")
+            : OnnxModelFactory.Write(Directory.CreateDirectory(_temp.Combine("models")).FullName, "linear.onnx");
+        return new RequestModel(source, "Linear", _temp.Combine("obj"), Settings: settings.ToDictionary(s => s.Key, s => s.Value));
+    }
+
+    private CliRunner.Result Prepare(RequestModel model)
+    {
+        RequestModel.WriteRequest(Request, false, model);
+        return CliRunner.Run(["prepare", Request]);
+    }
+
+    private static JsonElement Validation(RequestModel model) =>
+        JsonDocument.Parse(File.ReadAllText(model.ManifestPath)).RootElement.GetProperty("validation");
+
+    [Fact]
+    public void A_variant_within_its_gates_ships_with_every_gate_in_its_manifest_and_the_key_numbers_in_its_summary()
+    {
+        var model = Model(("precision", "int8-weight"), ("blockSize", "16"));
+
+        var result = Prepare(model);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Empty(result.Diagnostics);
+        Assert.Matches(@"^SlmOps: Linear \(linux-x64\): int8-weight, .* -> .*, validated: MaxRelativeError [0-9.]+ \(<= 0\.1\), p50 \d+\.\d ms \(original \d+\.\d ms\), \d+\.\d\d s$",
+            Assert.Single(result.Summaries));
+        var validation = Validation(model);
+        Assert.Equal(("error", true, "generic"), (validation.GetProperty("mode").GetString(), validation.GetProperty("passed").GetBoolean(), validation.GetProperty("kind").GetString()));
+        var gate = Assert.Single(validation.GetProperty("gates").EnumerateArray());
+        Assert.Equal(("MaxRelativeError", "y", 0.1, true),
+            (gate.GetProperty("gate").GetString(), gate.GetProperty("subject").GetString(), gate.GetProperty("threshold").GetDouble(), gate.GetProperty("passed").GetBoolean()));
+        Assert.InRange(gate.GetProperty("measured").GetDouble(), 0, 0.1);
+        Assert.Equal("linux-x64", validation.GetProperty("latencyMs").GetProperty("host").GetString());
+        Assert.Empty(validation.GetProperty("failures").EnumerateArray());
+    }
+
+    [Fact]
+    public void A_failed_gate_is_an_SLM4010_error_naming_model_target_precision_value_and_threshold_and_nothing_ships()
+    {
+        var model = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "0.0001%"));
+
+        var result = Prepare(model);
+
+        Assert.Equal(1, result.ExitCode);
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal(("error", "SLM4010", model.Source), (error[1], error[2], error[3]));
+        Assert.Matches(@"^SlmModel 'Linear' \(linux-x64, int4\): MaxRelativeError of 'y' is [0-9.]+, above the gate's 0\.000001\.$", error[4]);
+        Assert.Empty(result.Summaries);
+        Assert.False(File.Exists(model.ManifestPath));
+        Assert.False(File.Exists(model.DepsPath));
+        Assert.False(File.Exists(model.ContractPath));
+        // The variant itself is kept (unlisted, so never copied to the output) for the next run to validate again.
+        Assert.True(File.Exists(model.VariantModelPath));
+        Assert.True(File.Exists(model.VariantKeyPath));
+    }
+
+    [Fact]
+    public void Changing_a_gate_validates_the_same_variant_again_without_quantizing_again()
+    {
+        var failing = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "0.0001%"));
+        Assert.Equal(1, Prepare(failing).ExitCode);
+        var written = File.GetLastWriteTimeUtc(failing.VariantModelPath);
+        byte[] bytes = File.ReadAllBytes(failing.VariantModelPath);
+
+        var relaxed = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "50%"));
+        var result = Prepare(relaxed);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Contains("SlmOps: Linear (linux-x64): the variant made with these settings is unchanged; validating it again", result.Out);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(relaxed.VariantModelPath));
+        Assert.Equal(bytes, File.ReadAllBytes(relaxed.VariantModelPath));
+        Assert.Equal(0.5, Assert.Single(Validation(relaxed).GetProperty("gates").EnumerateArray()).GetProperty("threshold").GetDouble());
+        // The manifest still says how the variant was made, from the key file.
+        var quantization = JsonDocument.Parse(File.ReadAllText(relaxed.ManifestPath)).RootElement.GetProperty("quantization");
+        Assert.Equal(1, quantization.GetProperty("tensors").GetInt32());
+    }
+
+    [Fact]
+    public void Changing_a_quantization_setting_or_the_variant_file_makes_the_variant_again()
+    {
+        Assert.Equal(0, Prepare(Model(("precision", "int4"), ("blockSize", "16"))).ExitCode);
+
+        var other = Model(("precision", "int4"), ("blockSize", "32"));
+        var result = Prepare(other);
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotContain("unchanged; validating it again", result.Out);
+
+        File.AppendAllText(other.VariantModelPath, "tampered");
+        result = Prepare(other);
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.DoesNotContain("unchanged; validating it again", result.Out);
+        Assert.Equal(0, Prepare(other).ExitCode);
+    }
+
+    [Fact]
+    public void ValidationMode_warn_reports_the_failed_gate_as_a_warning_and_ships_the_variant_with_the_failure_in_its_manifest()
+    {
+        var model = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "0.0001%"), ("validationMode", "warn"));
+
+        var result = Prepare(model);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        var warning = Assert.Single(result.Diagnostics);
+        Assert.Equal(("warning", "SLM4010"), (warning[1], warning[2]));
+        Assert.EndsWith("(ValidationMode=\"warn\": the variant ships anyway)", warning[4]);
+        Assert.Contains("FAILED 1 check: MaxRelativeError", Assert.Single(result.Summaries));
+        var validation = Validation(model);
+        Assert.Equal(("warn", false), (validation.GetProperty("mode").GetString(), validation.GetProperty("passed").GetBoolean()));
+        Assert.StartsWith("SLM4010: MaxRelativeError of 'y'", Assert.Single(validation.GetProperty("failures").EnumerateArray()).GetString());
+    }
+
+    [Fact]
+    public void ValidationMode_off_runs_no_check_and_writes_no_validation_section()
+    {
+        var model = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "0.0001%"), ("validationMode", "off"));
+
+        var result = Prepare(model);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.DoesNotContain("validated", Assert.Single(result.Summaries));
+        Assert.False(JsonDocument.Parse(File.ReadAllText(model.ManifestPath)).RootElement.TryGetProperty("validation", out _));
+    }
+
+    [Theory]
+    [InlineData("validationMode", "strict", "ValidationMode=\"strict\" is not a mode: use error (the default: a failed check fails the build), warn, or off.")]
+    [InlineData("minCosine", "high", "MinCosine=\"high\" is not a threshold: give a non-negative number such as 0.99, a percentage such as 5%, or none.")]
+    public void A_malformed_validation_setting_is_SLM4006(string key, string value, string message)
+    {
+        var model = Model(("precision", "int4"), ("blockSize", "16"), (key, value));
+
+        var result = Prepare(model);
+
+        Assert.Equal(1, result.ExitCode);
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal(("SLM4006", $"SlmModel 'Linear': {message}"), (error[2], error[4]));
+        Assert.False(File.Exists(model.VariantModelPath));
+    }
+
+    [Fact]
+    public void A_copy_ONNX_Runtime_cannot_load_fails_the_build_with_SLM4001_as_the_app_would_fail_at_run_time()
+    {
+        // An operator no opset of the default domain has: the SDK's reader takes it, ONNX Runtime does not.
+        var proto = OnnxModelFactory.CreateLinear();
+        proto.Graph.Node[0].OpType = "MatMulish";
+        string source = OnnxModelFactory.Write(_temp.FullPath, "unknown-op.onnx", proto);
+        var model = new RequestModel(source, "Linear", _temp.Combine("obj"));
+
+        var result = Prepare(model);
+
+        Assert.Equal(1, result.ExitCode);
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("SLM4001", error[2]);
+        Assert.StartsWith("SlmModel 'Linear' (linux-x64, fp32): ONNX Runtime 1.31.1 cannot load the model", error[4]);
+        Assert.False(File.Exists(model.ManifestPath));
+    }
+}
