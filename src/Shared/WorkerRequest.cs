@@ -13,6 +13,9 @@ namespace SlmOps
         public const string DesignTimeKey = "designTime";
         public const string ProgressIntervalKey = "progressInterval";
         public const string ModelsKey = "models";
+        public const string ReportKey = "report";
+        public const string ReportDirectoryKey = "directory";
+        public const string ReportManifestsKey = "manifests";
 
         public bool DesignTime { get; set; }
 
@@ -20,6 +23,12 @@ namespace SlmOps
         public string ProgressInterval { get; set; } = "";
 
         public List<WorkerRequestModel> Models { get; } = new List<WorkerRequestModel>();
+
+        /// <summary>Where the validation report goes (<c>obj/…/slm/</c>); empty: no report (design-time builds).</summary>
+        public string ReportDirectory { get; set; } = "";
+
+        /// <summary>The manifest of every model × target of the project, stale or not: the report covers them all.</summary>
+        public List<string> ReportManifests { get; } = new List<string>();
 
         /// <summary>The request as JSON. Empty settings are left out; the worker reads a missing one as empty.</summary>
         public string ToJson()
@@ -36,7 +45,24 @@ namespace SlmOps
                 Models[i].Write(sb);
             }
 
-            sb.Append(Models.Count == 0 ? "]\n}\n" : "\n  ]\n}\n");
+            sb.Append(Models.Count == 0 ? "]" : "\n  ]");
+            if (ReportDirectory.Length > 0)
+            {
+                sb.Append(",\n  ");
+                Key(sb, ReportKey).Append("{\n    ");
+                Key(sb, ReportDirectoryKey);
+                String(sb, ReportDirectory).Append(",\n    ");
+                Key(sb, ReportManifestsKey).Append('[');
+                for (int i = 0; i < ReportManifests.Count; i++)
+                {
+                    sb.Append(i == 0 ? "\n      " : ",\n      ");
+                    String(sb, ReportManifests[i]);
+                }
+
+                sb.Append(ReportManifests.Count == 0 ? "]\n  }" : "\n    ]\n  }");
+            }
+
+            sb.Append("\n}\n");
             return sb.ToString();
         }
 

@@ -30,6 +30,15 @@ namespace SlmOps.Build.Tasks
         /// <summary>Seconds between "still running" lines on a long step (<c>$(SlmOpsProgressInterval)</c>); 0 turns them off; empty: 5.</summary>
         public string ProgressInterval { get; set; } = "";
 
+        /// <summary>
+        /// Every model of the project (<see cref="SlmOpsComputeOutputs.ResolvedModels"/>), stale or not: the validation
+        /// report in <see cref="ReportDirectory"/> covers them all. Empty: no report.
+        /// </summary>
+        public ITaskItem[] ReportModels { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>Where the worker writes <c>slm-report.json</c>, <c>.md</c> and <c>.html</c>: <c>obj/…/slm/</c>.</summary>
+        public string ReportDirectory { get; set; } = "";
+
         /// <summary>Only contracts are needed in design-time builds.</summary>
         public bool DesignTime { get; set; }
 
@@ -56,7 +65,7 @@ namespace SlmOps.Build.Tasks
 
             try
             {
-                FileCommit.WriteAllText(RequestFile, CreateRequest(Models, DesignTime, ProgressInterval));
+                FileCommit.WriteAllText(RequestFile, CreateRequest(Models, DesignTime, ProgressInterval, DesignTime ? "" : ReportDirectory, ReportModels));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -198,9 +207,14 @@ namespace SlmOps.Build.Tasks
             return false;
         }
 
-        internal static string CreateRequest(ITaskItem[] models, bool designTime, string progressInterval = "")
+        internal static string CreateRequest(ITaskItem[] models, bool designTime, string progressInterval = "", string reportDirectory = "", ITaskItem[]? reportModels = null)
         {
-            var request = new WorkerRequest { DesignTime = designTime, ProgressInterval = progressInterval };
+            var request = new WorkerRequest { DesignTime = designTime, ProgressInterval = progressInterval, ReportDirectory = reportDirectory };
+            foreach (ITaskItem m in reportModels ?? Array.Empty<ITaskItem>())
+            {
+                request.ReportManifests.Add(m.GetMetadata("ManifestFile"));
+            }
+
             foreach (ITaskItem m in models)
             {
                 var model = new WorkerRequestModel

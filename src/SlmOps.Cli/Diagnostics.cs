@@ -112,4 +112,7 @@ internal static class CliErrorCodes
 
     /// <summary>An unexpected exception while handling one model (a bug): reported against the model, never unhandled.</summary>
     public const string InternalError = "SLM1008";
+
+    /// <summary>A manifest the validation report should cover cannot be read (warning).</summary>
+    public const string ReportIncomplete = "SLM1014";
 }

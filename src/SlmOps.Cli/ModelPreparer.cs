@@ -19,6 +19,12 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     /// <summary>Tests only: runs first in <see cref="Prepare"/>, so a test can make it fail the way a bug would.</summary>
     internal static Action<ModelRequest>? FaultForTests { get; set; }
 
+    /// <summary>
+    /// The validation report's entry of every model this preparer made a variant for, by manifest path: shipped, or
+    /// stopped by a failed check (its manifest is then not written, and this entry is the only record of why).
+    /// </summary>
+    public Dictionary<string, ReportEntry> Reported { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Returns false after reporting an error; nothing is left behind for the model then.</summary>
     public bool Prepare(ModelRequest request, bool designTime)
     {
@@ -47,12 +53,12 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         }
         catch (SlmException ex)
         {
-            outputs.Discard();
+            Discard(outputs);
             diagnostics.Error(ex.Code, ex.FilePath ?? request.Source, $"SlmModel '{request.Name}': {ex.Message}");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            outputs.Discard();
+            Discard(outputs);
             diagnostics.Error(OnnxErrorCodes.FileAccessFailed, request.Source,
                 $"Preparing model '{request.Name}' failed while reading or writing files: {ex.Message} Check permissions and free disk space under '{request.VariantDirectory}'.");
         }
@@ -60,10 +66,17 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         {
             // The last line: whatever a model does to the code above ends as a coded error about that model, and the
             // other models of the build are still prepared.
-            outputs.Discard();
+            Discard(outputs);
             diagnostics.Error(CliErrorCodes.InternalError, request.Source, InternalErrorMessage($"Preparing SlmModel '{request.Name}'", ex));
         }
         return false;
+    }
+
+    /// <summary>Removes the model's outputs and its report entry: a model that did not prepare is in the build log, not the report.</summary>
+    private void Discard(ModelOutputs outputs)
+    {
+        Reported.Remove(outputs.ManifestPath);
+        outputs.Discard();
     }
 
     /// <summary>The text of an SLM1008 error: what failed, the exception, and what to do.</summary>
@@ -117,8 +130,15 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         string key = VariantKey.Of(request, source.Model.Sha256!, toolVersion);
         if (VariantKey.TryReuse(outputs.VariantKeyPath, key, request.VariantDirectory) is { } previous)
         {
-            foreach (VariantFile file in previous.Files) outputs.Add(Path.GetFullPath(Path.Combine(request.VariantDirectory, file.Path)));
-            outputs.Add(outputs.VariantKeyPath);
+            // Touched, as a rewrite would: the build compares the outputs' times with the inputs' (a touched model
+            // whose bytes did not change would otherwise stay older than its source, and stale forever).
+            var now = DateTime.UtcNow;
+            foreach (string path in previous.Files.Select(f => Path.GetFullPath(Path.Combine(request.VariantDirectory, f.Path))).Append(outputs.VariantKeyPath))
+            {
+                File.SetLastWriteTimeUtc(path, now);
+                outputs.Add(path);
+            }
+
             diagnostics.Progress($"SlmOps: {request.Name} ({request.Target}): the variant made with these settings is unchanged; validating it again");
             return new Variant(options, previous.Files, previous.Quantization);
         }
@@ -164,6 +184,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
 
         if (!result.Passed && mode == ValidationMode.Error)
         {
+            Reported[outputs.ManifestPath] = new ReportEntry(Manifest(request, source, variant, VariantChecks.ToManifest(result, mode)), Shipped: false);
             outputs.DiscardExcept([outputs.VariantKeyPath, .. variant.Files.Select(f => Path.GetFullPath(Path.Combine(request.VariantDirectory, f.Path)))]);
             return null;
         }
@@ -174,7 +195,20 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     /// <summary>Package: the manifest beside the variant, and the one summary line a build shows.</summary>
     private void Package(ModelRequest request, Source source, Variant variant, VariantValidation? validation, string? validationSummary, ModelOutputs outputs, TimeSpan elapsed)
     {
-        var manifest = new VariantManifest
+        var manifest = Manifest(request, source, variant, validation);
+        AtomicFile.WriteAllText(outputs.ManifestPath, manifest.ToJson());
+        outputs.Add(outputs.ManifestPath);
+        Reported[outputs.ManifestPath] = new ReportEntry(manifest, Shipped: true);
+
+        long before = source.Model.FileLength + source.Model.ExternalDataFiles.Sum(f => f.FileLength);
+        diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {manifest.Precision}, " +
+            $"{InspectCommand.FormatBytes(before)} -> {InspectCommand.FormatBytes(variant.Files.Sum(f => f.Size))}, " +
+            (validationSummary is null ? "" : validationSummary + ", ") +
+            $"{elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
+    }
+
+    private VariantManifest Manifest(ModelRequest request, Source source, Variant variant, VariantValidation? validation) =>
+        new()
         {
             Name = request.Name,
             Kind = source.Contract.Kind,
@@ -186,15 +220,6 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             Files = variant.Files,
             ToolVersion = toolVersion,
         };
-        AtomicFile.WriteAllText(outputs.ManifestPath, manifest.ToJson());
-        outputs.Add(outputs.ManifestPath);
-
-        long before = source.Model.FileLength + source.Model.ExternalDataFiles.Sum(f => f.FileLength);
-        diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {manifest.Precision}, " +
-            $"{InspectCommand.FormatBytes(before)} -> {InspectCommand.FormatBytes(variant.Files.Sum(f => f.Size))}, " +
-            (validationSummary is null ? "" : validationSummary + ", ") +
-            $"{elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
-    }
 
     /// <summary>The quantized variant, written by the engine (model, plus one external-data file for big models).</summary>
     private Variant QuantizeVariant(ModelRequest request, OnnxModel model, QuantizationOptions options, ModelOutputs outputs)

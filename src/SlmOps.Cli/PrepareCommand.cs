@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using SlmOps.Packaging;
 
 namespace SlmOps.Cli;
 
@@ -48,6 +50,45 @@ internal static class PrepareCommand
                 diagnostics.Progress($"SlmOps: {model.Name}: contract from {model.DisplayPath} in {stopwatch.ElapsedMilliseconds} ms");
         }
 
+        if (!request.DesignTime && request.Report is { } report) WriteReport(report, preparer, diagnostics);
         return diagnostics.ErrorCount > 0 ? Program.Failed : Program.Success;
+    }
+
+    /// <summary>
+    /// The validation report over every model of the project: this run's results for the models it prepared (a
+    /// variant stopped by a failed check included), the manifests of the others as they are on disk.
+    /// </summary>
+    private static void WriteReport(ReportRequest report, ModelPreparer preparer, DiagnosticWriter diagnostics)
+    {
+        var entries = new List<ReportEntry>();
+        foreach (string manifest in report.Manifests.Distinct(StringComparer.Ordinal))
+        {
+            if (preparer.Reported.TryGetValue(manifest, out var entry))
+            {
+                entries.Add(entry);
+                continue;
+            }
+
+            try
+            {
+                // A model that failed to prepare in this run has no manifest: its errors are in the build log.
+                if (File.Exists(manifest)) entries.Add(new ReportEntry(VariantManifest.Read(File.ReadAllText(manifest)), Shipped: true));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                diagnostics.Warning(CliErrorCodes.ReportIncomplete, manifest, $"The validation report leaves this variant out: its manifest cannot be read ({ex.Message}). Rebuild the project to write it again.");
+            }
+        }
+
+        try
+        {
+            new ValidationReport(entries, Program.ToolVersion, RuntimeInformation.RuntimeIdentifier).WriteTo(report.Directory, AtomicFile.WriteAllText);
+            diagnostics.Progress($"SlmOps: validation report: {Path.Combine(report.Directory, ValidationReport.HtmlFile)}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Error(SlmOps.Onnx.OnnxErrorCodes.FileAccessFailed, report.Directory,
+                $"The validation report cannot be written: {ex.Message} Check that the obj folder is writable and the disk is not full.");
+        }
     }
 }

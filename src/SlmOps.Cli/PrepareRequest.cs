@@ -14,6 +14,9 @@ internal sealed class PrepareRequest
     /// <summary>How often a long step says it is still running; zero: never. Five seconds when the request omits it.</summary>
     public TimeSpan ProgressInterval { get; init; } = DefaultProgressInterval;
 
+    /// <summary>Where the validation report goes and the manifests it covers; null: no report.</summary>
+    public ReportRequest? Report { get; init; }
+
     public static readonly TimeSpan DefaultProgressInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>Reads and checks a request file. Throws <see cref="FormatException"/> saying what is wrong.</summary>
@@ -76,8 +79,26 @@ internal sealed class PrepareRequest
                     throw new FormatException($"'{WorkerRequest.ProgressIntervalKey}' must be a number of seconds from 0 to 3600 (SlmOpsProgressInterval), not '{pi.GetString()}'.");
                 interval = TimeSpan.FromSeconds(seconds);
             }
-            return new PrepareRequest { DesignTime = designTime, Models = list, ProgressInterval = interval };
+            return new PrepareRequest { DesignTime = designTime, Models = list, ProgressInterval = interval, Report = ReportRequest.From(root) };
         }
+    }
+}
+
+/// <summary>The request's <c>report</c>: the folder of the validation report and every manifest it covers (absolute paths).</summary>
+internal sealed record ReportRequest(string Directory, IReadOnlyList<string> Manifests)
+{
+    public static ReportRequest? From(JsonElement root)
+    {
+        if (!root.TryGetProperty(WorkerRequest.ReportKey, out var report) || report.ValueKind == JsonValueKind.Null) return null;
+        if (report.ValueKind != JsonValueKind.Object
+            || !report.TryGetProperty(WorkerRequest.ReportDirectoryKey, out var directory) || directory.ValueKind != JsonValueKind.String || directory.GetString()!.Length == 0
+            || !report.TryGetProperty(WorkerRequest.ReportManifestsKey, out var manifests) || manifests.ValueKind != JsonValueKind.Array
+            || manifests.EnumerateArray().Any(m => m.ValueKind != JsonValueKind.String))
+        {
+            throw new FormatException($"'{WorkerRequest.ReportKey}' must be an object with a '{WorkerRequest.ReportDirectoryKey}' string and a '{WorkerRequest.ReportManifestsKey}' array of strings.");
+        }
+
+        return new ReportRequest(Path.GetFullPath(directory.GetString()!), manifests.EnumerateArray().Select(m => Path.GetFullPath(m.GetString()!)).ToList());
     }
 }
 

@@ -79,7 +79,60 @@ public sealed record VariantManifest
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
-    private static void WriteValidation(Utf8JsonWriter json, VariantValidation v)
+    /// <summary>Reads a manifest that <see cref="ToJson"/> wrote.</summary>
+    /// <exception cref="FormatException">It is not JSON, not schema <see cref="SchemaVersion"/>, or lacks a property.</exception>
+    public static VariantManifest Read(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
+            JsonElement root = document.RootElement;
+            int schema = root.GetProperty("schemaVersion").GetInt32();
+            if (schema != SchemaVersion) throw new FormatException($"The manifest has schema {schema}; this version reads {SchemaVersion}.");
+            return new VariantManifest
+            {
+                Name = root.GetProperty("name").GetString()!,
+                Kind = root.GetProperty("kind").GetString()!,
+                Target = DeviceTarget.Parse(root.GetProperty("target").GetString()!),
+                Precision = root.GetProperty("precision").GetString()!,
+                Quantization = root.TryGetProperty("quantization", out var q)
+                    ? new VariantQuantization(q.GetProperty("settings").GetString()!, q.GetProperty("tensors").GetInt32(),
+                        q.GetProperty("weightBytesBefore").GetInt64(), q.GetProperty("weightBytesAfter").GetInt64(),
+                        q.TryGetProperty("meanSparsity", out var sparsity) ? sparsity.GetDouble() : null)
+                    : null,
+                Validation = root.TryGetProperty("validation", out var v) ? ReadValidation(v) : null,
+                Source = ReadFile(root.GetProperty("source")),
+                Files = root.GetProperty("files").EnumerateArray().Select(ReadFile).ToList(),
+                ToolVersion = root.GetProperty("tool").GetProperty("version").GetString()!,
+            };
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        {
+            throw new FormatException($"The manifest is not one this version writes: {ex.Message}", ex);
+        }
+    }
+
+    private static VariantFile ReadFile(JsonElement file) =>
+        new(file.GetProperty("path").GetString()!, file.GetProperty("sha256").GetString()!, file.GetProperty("size").GetInt64());
+
+    private static VariantValidation ReadValidation(JsonElement v) => new(
+        v.GetProperty("mode").GetString()!,
+        v.GetProperty("passed").GetBoolean(),
+        v.GetProperty("onnxRuntime").GetString()!,
+        v.GetProperty("kind").GetString()!,
+        v.GetProperty("samples").GetInt32(),
+        v.GetProperty("synthesized").GetBoolean(),
+        v.GetProperty("gates").EnumerateArray().Select(g => new VariantGate(
+            g.GetProperty("gate").GetString()!, g.GetProperty("subject").GetString()!,
+            g.GetProperty("measured").ValueKind == JsonValueKind.Null ? double.NaN : g.GetProperty("measured").GetDouble(),
+            g.GetProperty("threshold").GetDouble(), g.GetProperty("passed").GetBoolean())).ToList(),
+        v.GetProperty("failures").EnumerateArray().Select(f => f.GetString()!).ToList(),
+        v.TryGetProperty("latencyMs", out var l)
+            ? new VariantLatency(l.GetProperty("host").GetString()!, l.GetProperty("runs").GetInt32(), l.GetProperty("p50").GetDouble(),
+                l.GetProperty("p95").GetDouble(), l.GetProperty("originalP50").GetDouble(), l.GetProperty("originalP95").GetDouble())
+            : null);
+
+    internal static void WriteValidation(Utf8JsonWriter json, VariantValidation v)
     {
         json.WriteStartObject("validation");
         json.WriteString("mode", v.Mode);
@@ -122,6 +175,6 @@ public sealed record VariantManifest
     }
 
     /// <summary>Six significant digits: enough to compare with a threshold, and no float noise in the file.</summary>
-    private static double Round(double value) =>
+    internal static double Round(double value) =>
         value == 0 ? value : double.Parse(value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -50,10 +50,14 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
     public static string WriteRequest(string path, bool designTime, params RequestModel[] models) =>
         WriteRequest(path, designTime, progressInterval: null, models);
 
-    /// <summary>Writes the request with the same writer the SlmOpsRunWorker task uses.</summary>
-    public static string WriteRequest(string path, bool designTime, string? progressInterval, params RequestModel[] models)
+    public static string WriteRequest(string path, bool designTime, string? progressInterval, params RequestModel[] models) =>
+        WriteRequest(path, designTime, progressInterval, reportDirectory: null, reportOf: [], models);
+
+    /// <summary>Writes the request with the same writer the SlmOpsRunWorker task uses; a report of <paramref name="reportOf"/>'s manifests when <paramref name="reportDirectory"/> is given.</summary>
+    public static string WriteRequest(string path, bool designTime, string? progressInterval, string? reportDirectory, RequestModel[] reportOf, params RequestModel[] models)
     {
-        var request = new WorkerRequest { DesignTime = designTime, ProgressInterval = progressInterval ?? "" };
+        var request = new WorkerRequest { DesignTime = designTime, ProgressInterval = progressInterval ?? "", ReportDirectory = reportDirectory ?? "" };
+        request.ReportManifests.AddRange(reportOf.Select(m => m.ManifestPath));
         foreach (var m in models)
         {
             var entry = new WorkerRequestModel

@@ -75,7 +75,6 @@ public sealed class PrepareValidationTests : IDisposable
     {
         var failing = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "0.0001%"));
         Assert.Equal(1, Prepare(failing).ExitCode);
-        var written = File.GetLastWriteTimeUtc(failing.VariantModelPath);
         byte[] bytes = File.ReadAllBytes(failing.VariantModelPath);
 
         var relaxed = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "50%"));
@@ -83,7 +82,6 @@ public sealed class PrepareValidationTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.Out + result.Error);
         Assert.Contains("SlmOps: Linear (linux-x64): the variant made with these settings is unchanged; validating it again", result.Out);
-        Assert.Equal(written, File.GetLastWriteTimeUtc(relaxed.VariantModelPath));
         Assert.Equal(bytes, File.ReadAllBytes(relaxed.VariantModelPath));
         Assert.Equal(0.5, Assert.Single(Validation(relaxed).GetProperty("gates").EnumerateArray()).GetProperty("threshold").GetDouble());
         // The manifest still says how the variant was made, from the key file.
@@ -168,5 +166,41 @@ public sealed class PrepareValidationTests : IDisposable
         Assert.Equal("SLM4001", error[2]);
         Assert.StartsWith("SlmModel 'Linear' (linux-x64, fp32): ONNX Runtime 1.31.1 cannot load the model", error[4]);
         Assert.False(File.Exists(model.ManifestPath));
+    }
+
+    [Fact]
+    public void The_report_covers_the_models_of_this_run_a_failed_one_included_and_the_up_to_date_ones_from_their_manifests()
+    {
+        string models = Directory.CreateDirectory(_temp.Combine("models")).FullName;
+        string obj = _temp.Combine("obj");
+        var upToDate = new RequestModel(OnnxModelFactory.Write(models, "kept.onnx"), "Kept", obj, Settings: new Dictionary<string, string> { ["precision"] = "int8-weight", ["blockSize"] = "16" });
+        var failing = new RequestModel(OnnxModelFactory.Write(models, "linear.onnx"), "Linear", obj, Settings: new Dictionary<string, string> { ["precision"] = "int4", ["blockSize"] = "16", ["maxRelativeError"] = "0.0001%" });
+        string report = Directory.CreateDirectory(_temp.Combine("obj", "slm")).FullName;
+        RequestModel.WriteRequest(Request, false, null, report, [upToDate], upToDate);
+        Assert.Equal(0, CliRunner.Run(["prepare", Request]).ExitCode);
+
+        RequestModel.WriteRequest(Request, false, null, report, [upToDate, failing], failing);
+        var result = CliRunner.Run(["prepare", Request]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"SlmOps: validation report: {Path.Combine(report, "slm-report.html")}", result.Out);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "slm-report.json")));
+        Assert.Equal([("Kept", "passed", true), ("Linear", "failed", false)], json.RootElement.GetProperty("models").EnumerateArray()
+            .Select(m => (m.GetProperty("name").GetString(), m.GetProperty("status").GetString(), m.GetProperty("shipped").GetBoolean())));
+        string markdown = File.ReadAllText(Path.Combine(report, "slm-report.md"));
+        Assert.Contains("2 variants, 1 passed, 1 failed", markdown);
+        Assert.Contains("- linux-x64: SLM4010: MaxRelativeError of 'y' is", markdown);
+        Assert.True(System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(report, "slm-report.html"))).Root is not null);
+    }
+
+    [Fact]
+    public void Design_time_runs_write_no_report()
+    {
+        var model = Model(("precision", "int4"), ("blockSize", "16"));
+        string report = Directory.CreateDirectory(_temp.Combine("obj", "slm")).FullName;
+        RequestModel.WriteRequest(Request, true, null, report, [model], model);
+
+        Assert.Equal(0, CliRunner.Run(["prepare", Request]).ExitCode);
+        Assert.False(File.Exists(Path.Combine(report, "slm-report.json")));
     }
 }

@@ -18,7 +18,7 @@ public sealed class BuildOutputTests(SdkPackageFixture sdk)
         CommandResult second = project.Dotnet("build", "-nr:false", "-p:UseSharedCompilation=false").AssertSuccess();
 
         var lines = first.Output.Split('\n').Where(l => l.Contains("SlmOps: ", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
-        Assert.Matches(@"^SlmOps: Linear \([a-z0-9-]+\): int4, \d+ B -> \d+ B, \d+\.\d\d s$", Assert.Single(lines));
+        Assert.Matches(@"^SlmOps: Linear \([a-z0-9-]+\): int4, \d+ B -> \d+ B, validated: MaxRelativeError [0-9.]+ \(<= 0\.35\), p50 \d+\.\d ms \(original \d+\.\d ms\), \d+\.\d\d s$", Assert.Single(lines));
         Assert.DoesNotContain("slmops:", first.Output);
         Assert.DoesNotContain("SlmOps: ", second.Output);
     }

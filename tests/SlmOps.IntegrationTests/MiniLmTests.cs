@@ -74,7 +74,7 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
         CommandResult run = project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
 
         Assert.True(Regex.IsMatch(build.Output, @"SlmOps: MiniLm \([a-z0-9-]+\): (reading and hashing the model|quantizing to int4|hashing the variant), \d+ s"), build.Output);
-        Assert.True(Regex.IsMatch(build.Output, @"SlmOps: MiniLm \([a-z0-9-]+\): int4, 90\.\d MB -> \d+\.\d MB, \d+\.\d\d s"), build.Output);
+        Assert.True(Regex.IsMatch(build.Output, @"SlmOps: MiniLm \([a-z0-9-]+\): int4, 90\.\d MB -> \d+\.\d MB, validated: MinCosine 0\.9\d+ \(>= 0\.95\), MaxRelativeError 0\.\d+ \(<= 0\.35\), p50 \d+\.\d ms \(original \d+\.\d ms\), \d+\.\d\d s"), build.Output);
         float[] actual = Values(run.Output, "values=");
         Assert.True(EmbeddingMetrics.Cosine(EmbeddingMetrics.MeanPool(Direct(), Ids.Length), EmbeddingMetrics.MeanPool(actual, Ids.Length)) > 0.95);
 

@@ -4,7 +4,7 @@ namespace SlmOps.Packaging.Tests;
 
 public class VariantManifestTests
 {
-    private static VariantManifest Manifest(VariantQuantization? quantization) => new()
+    internal static VariantManifest Manifest(VariantQuantization? quantization) => new()
     {
         Name = "MiniLm",
         Kind = "embedding",
@@ -44,5 +44,58 @@ public class VariantManifestTests
 
         using var quantized = JsonDocument.Parse(Manifest(new VariantQuantization("int8", 1, 4, 1, null)).ToJson());
         Assert.False(quantized.RootElement.GetProperty("quantization").TryGetProperty("meanSparsity", out _));
+    }
+
+    internal static VariantValidation Validation(bool passed = true, string mode = "error") => new(
+        mode, passed, "1.31.1", "embedding", 1, true,
+        [new VariantGate("MinCosine", "embedding", 0.96621734, 0.95, true), new VariantGate("MaxRelativeError", "last_hidden_state", passed ? 0.22 : double.NaN, 0.35, passed)],
+        passed ? [] : ["SLM4003: The output 'last_hidden_state' has 3 NaN or infinite values where the original's are finite."],
+        new VariantLatency("linux-x64", 10, 12.1234, 14.5, 10.6, 11.9));
+
+    [Fact]
+    public void The_validation_section_follows_the_quantization_and_rounds_what_it_measured()
+    {
+        string json = (Manifest(new VariantQuantization("int4", 36, 1000, 300, null)) with { Validation = Validation() }).ToJson();
+
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        Assert.Equal(["schemaVersion", "name", "kind", "target", "precision", "quantization", "validation", "source", "files", "tool"], root.EnumerateObject().Select(p => p.Name));
+        var v = root.GetProperty("validation");
+        Assert.Equal(["mode", "passed", "onnxRuntime", "kind", "samples", "synthesized", "gates", "failures", "latencyMs"], v.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0.966217, v.GetProperty("gates")[0].GetProperty("measured").GetDouble());
+        Assert.Equal(12.123, v.GetProperty("latencyMs").GetProperty("p50").GetDouble());
+    }
+
+    [Fact]
+    public void A_non_finite_measurement_is_null_in_the_json()
+    {
+        string json = (Manifest(null) with { Validation = Validation(passed: false) }).ToJson();
+
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("validation").GetProperty("gates")[1].GetProperty("measured").ValueKind);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Read_gives_back_what_ToJson_wrote(bool withEverything)
+    {
+        var manifest = withEverything
+            ? Manifest(new VariantQuantization("int4", 36, 1000, 300, 0.5)) with { Validation = Validation(passed: false, mode: "warn") }
+            : Manifest(null);
+
+        var read = VariantManifest.Read(manifest.ToJson());
+
+        Assert.Equal(manifest.ToJson(), read.ToJson());
+        Assert.Equal(manifest.Target.Name, read.Target.Name);
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("{}")]
+    [InlineData("""{"schemaVersion": 2}""")]
+    public void Read_refuses_what_is_not_a_manifest_of_this_schema(string json)
+    {
+        Assert.Throws<FormatException>(() => VariantManifest.Read(json));
     }
 }
