@@ -7,7 +7,7 @@ namespace SlmOps.Packaging;
 
 /// <summary>
 /// The build's validation report over every model × target of a project: <c>slm-report.json</c> (machine-readable,
-/// schema in docs/validation-report.md), <c>slm-report.md</c> (a table per model, fit for a CI job summary) and
+/// schema in docs/validation.md), <c>slm-report.md</c> (a table per model, fit for a CI job summary) and
 /// <c>slm-report.html</c> (one self-contained page: tables and inline SVG charts, no script, no network).
 /// </summary>
 public sealed class ValidationReport
