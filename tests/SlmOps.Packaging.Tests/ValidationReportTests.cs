@@ -59,7 +59,8 @@ public class ValidationReportTests
         var charts = page.Descendants(Svg + "svg").ToList();
         Assert.Equal(2, charts.Count);
         var points = charts[0].Descendants(Svg + "circle").ToList();
-        Assert.Equal(2, points.Count);
+        Assert.Equal(3, points.Count);
+        Assert.Contains(points, p => p.Attribute("fill")!.Value == "none" && p.Value == "MiniLm source: 90.0 MB");
         Assert.Contains(points, p => p.Attribute("fill")!.Value == "#b00020" && p.Value.StartsWith("MiniLm int4 (linux-arm64): 55.0 MB", StringComparison.Ordinal));
         Assert.Equal(4, charts[1].Descendants(Svg + "rect").Count());
         Assert.Equal(2, page.Descendants(Html + "table").Count());

@@ -221,7 +221,8 @@ public sealed class ValidationReport
 
     /// <summary>
     /// Every variant as a point: x its size in MB, y its accuracy (the worst pooled-embedding cosine when measured,
-    /// otherwise 1 − the worst relative error; 1 for a copy). Failed variants are drawn in red.
+    /// otherwise 1 − the worst relative error; 1 for a copy). Failed variants are drawn in red; each model's source
+    /// is a grey ring at its size and accuracy 1, the point every variant is measured against.
     /// </summary>
     private string SizeAccuracyChart()
     {
@@ -234,22 +235,37 @@ public sealed class ValidationReport
             return svg.ToString();
         }
 
-        double maxX = Math.Max(points.Max(p => p.X) * 1.1, 0.001);
+        var sources = points.GroupBy(p => p.Entry.Manifest.Name).Select(g => (Name: g.Key, X: g.Max(p => p.Entry.Manifest.Source.Size) / 1e6)).ToList();
+        double maxX = Math.Max(Math.Max(points.Max(p => p.X), sources.Max(s => s.X)) * 1.1, 0.001);
         double minY = Math.Min(points.Min(p => p.Y!.Value), 0.99);
         minY = Math.Floor(minY * 100) / 100 - 0.01;
         Axes(svg, "size (MB)", "accuracy", 0, maxX, minY, 1.0);
+        double PlotX(double x) => Left + (x / maxX) * (Width - Left - Right);
+        foreach (var (name, x) in sources)
+        {
+            string label = $"{name} source";
+            Point(svg, PlotX(x), Top, "none\" stroke=\"#757575\" stroke-width=\"2", label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB"));
+        }
+
         foreach (var (entry, x, y) in points)
         {
-            double px = Left + (x / maxX) * (Width - Left - Right);
             double py = Top + (1.0 - y!.Value) / (1.0 - minY) * (Height - Top - Bottom);
             string color = entry.Status == "failed" ? "#b00020" : entry.Status == "warned" ? "#a15c00" : "#1565c0";
             string label = $"{entry.Manifest.Name} {entry.Manifest.Precision} ({entry.Manifest.Target.Name})";
-            svg.Append(string.Create(CultureInfo.InvariantCulture, $"<circle cx=\"{px:0.#}\" cy=\"{py:0.#}\" r=\"5\" fill=\"{color}\"><title>{Escape(label)}: {x:0.0} MB, {Number(y.Value)}</title></circle>\n"));
-            svg.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"{px + 8:0.#}\" y=\"{py + 4:0.#}\">{Escape(label)}</text>\n"));
+            Point(svg, PlotX(x), py, color, label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB, {Number(y.Value)}"));
         }
 
         svg.Append("</svg>\n");
         return svg.ToString();
+    }
+
+    /// <summary>A point with its tooltip and a label beside it, on the left in the right half so that it stays inside.</summary>
+    private static void Point(StringBuilder svg, double x, double y, string fill, string label, string title)
+    {
+        bool left = x > Width / 2.0;
+        svg.Append(string.Create(CultureInfo.InvariantCulture, $"<circle cx=\"{x:0.#}\" cy=\"{y:0.#}\" r=\"5\" fill=\"{fill}\"><title>{Escape(title)}</title></circle>\n"));
+        svg.Append(string.Create(CultureInfo.InvariantCulture,
+            $"<text x=\"{(left ? x - 8 : x + 8):0.#}\" y=\"{y + 4:0.#}\"{(left ? " text-anchor=\"end\"" : "")}>{Escape(label)}</text>\n"));
     }
 
     private static double? Accuracy(ReportEntry entry)
@@ -267,7 +283,7 @@ public sealed class ValidationReport
     {
         var bars = Entries.Where(e => e.Manifest.Validation?.Latency is not null).ToList();
         var svg = new StringBuilder();
-        int height = Top + Bottom + Math.Max(1, bars.Count) * 36;
+        int height = Top + Math.Max(1, bars.Count) * 36;
         svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" role=\"img\" aria-label=\"latency per model and target\">\n");
         if (bars.Count == 0)
         {
