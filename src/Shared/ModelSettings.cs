@@ -80,6 +80,8 @@ namespace SlmOps
         public static readonly ModelSetting ScaleSearch = ModelSetting.For("ScaleSearch", BlockWise);
         public static readonly ModelSetting AllowHardLinks = ModelSetting.Any("AllowHardLinks");
         public static readonly ModelSetting ValidationMode = ModelSetting.Validation("ValidationMode");
+        public static readonly ModelSetting SampleData = ModelSetting.Validation("SampleData");
+        public static readonly ModelSetting Tokenizer = ModelSetting.Validation("Tokenizer");
         public static readonly ModelSetting MinCosine = ModelSetting.Gate("MinCosine");
         public static readonly ModelSetting MaxRelativeError = ModelSetting.Gate("MaxRelativeError");
         public static readonly ModelSetting MinTop1Agreement = ModelSetting.Gate("MinTop1Agreement");
@@ -89,7 +91,7 @@ namespace SlmOps
         {
             Precision, BlockSize, Symmetric, AccuracyLevel, Int8Format, Int8Weights, QuantizeInclude, QuantizeExclude,
             QuantizeMinElements, Prune, CalibrationRanges, ActivationType, QdqWeights, QuantizeEmbeddings, ScaleSearch,
-            AllowHardLinks, ValidationMode, MinCosine, MaxRelativeError, MinTop1Agreement,
+            AllowHardLinks, ValidationMode, SampleData, Tokenizer, MinCosine, MaxRelativeError, MinTop1Agreement,
         };
 
         /// <summary>The drift gates, named as <c>ValidationGates</c> and <c>slmops validate --gate</c> name them.</summary>

@@ -169,12 +169,15 @@ namespace SlmOps.Build.Tasks
             }
 
             var item = new TaskItem(model);
-            string ranges = model.GetMetadata("CalibrationRanges");
-            if (ranges.Length > 0)
+            foreach (string pathMetadata in new[] { "CalibrationRanges", "SampleData", "Tokenizer" })
             {
-                // Relative to the project file, like the item itself; the worker may run in another folder.
-                string projectDirectory = Path.GetDirectoryName(ProjectFileOrNode) ?? "";
-                item.SetMetadata("CalibrationRanges", Path.GetFullPath(Path.Combine(projectDirectory, ranges)));
+                string relative = model.GetMetadata(pathMetadata);
+                if (relative.Length > 0)
+                {
+                    // Relative to the project file, like the item itself; the worker may run in another folder.
+                    string projectDirectory = Path.GetDirectoryName(ProjectFileOrNode) ?? "";
+                    item.SetMetadata(pathMetadata, Path.GetFullPath(Path.Combine(projectDirectory, relative)));
+                }
             }
 
             item.SetMetadata("Name", name);

@@ -48,6 +48,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
 
             var inputs = new[] { source.Model.FilePath }.Concat(source.Model.ExternalDataFiles.Select(f => f.FullPath));
             if (request.Quantize.CalibrationRanges.Length > 0) inputs = inputs.Append(request.Quantize.CalibrationRanges);
+            inputs = inputs.Concat(VariantKey.SampleFiles(request));
             outputs.Commit(inputs);
             return true;
         }
@@ -151,6 +152,13 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         }
         else
         {
+            if (options.Precision == Precision.Qdq && options.Ranges is null && VariantChecks.Calibrate(source.Model.FilePath, options, request.Quantize) is { } ranges)
+            {
+                heartbeat?.Step("calibrating on the sample data");
+                options = options with { Ranges = ranges };
+                diagnostics.Progress($"SlmOps: {request.Name} ({request.Target}): calibrated {ranges.Count} activations on {ranges.Samples} samples of {request.Quantize[ModelSettings.SampleData]}");
+            }
+
             heartbeat?.Step($"quantizing to {QuantizationNames.Format(options.Precision)}");
             variant = QuantizeVariant(request, source.Model, options, outputs);
         }
@@ -173,7 +181,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         if (mode == ValidationMode.Off) return (null, null);
 
         heartbeat?.Step("validating the variant in ONNX Runtime");
-        ValidationResult result = VariantChecks.Run(source.Model.FilePath, outputs.VariantPath, variant.IsCopy, source.Contract.Kind, gates);
+        ValidationResult result = VariantChecks.Run(source.Model.FilePath, outputs.VariantPath, variant.IsCopy, source.Contract.Kind, gates, request.Quantize);
         string subject = $"SlmModel '{request.Name}' ({request.Target}, {precision})";
         foreach (ValidationFailure failure in result.Failures)
         {

@@ -30,11 +30,13 @@ internal static class ValidateCommand
         var precision = new Option<string>("--precision", "-p") { Description = "The variant's precision, whose default gates apply.", DefaultValueFactory = _ => "int4" };
         precision.AcceptOnlyFromAmong([.. QuantizationNames.Precisions]);
         var gates = new Option<string[]>("--gate") { Description = $"A gate over the defaults, Name=Value (a number, a percentage, or none); repeatable. Gates: {string.Join(", ", ValidationGates.Names)}." };
+        var samples = new Option<string?>("--samples") { Description = "Sample data: a text file (one sample per line, for models with input_ids) or a folder of ONNX tensors (input_0.pb, …). Default: one synthesized sample." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Text samples: the WordPiece vocab.txt (default: vocab.txt beside the original)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
 
         var command = new Command("validate", "Run a variant and its original in ONNX Runtime on the same samples and check the drift gates.")
         {
-            original, variant, kind, precision, gates, json,
+            original, variant, kind, precision, gates, samples, tokenizer, json,
         };
         command.SetAction(parseResult =>
         {
@@ -55,7 +57,13 @@ internal static class ValidateCommand
             ValidationResult result;
             try
             {
-                result = VariantValidator.Validate(originalPath, variantPath, new ValidationSettings { Kind = parseResult.GetValue(kind)!, Gates = thresholds });
+                result = VariantValidator.Validate(originalPath, variantPath, new ValidationSettings
+                {
+                    Kind = parseResult.GetValue(kind)!,
+                    Gates = thresholds,
+                    SampleData = parseResult.GetValue(samples) is { } s ? Path.GetFullPath(s) : null,
+                    Tokenizer = parseResult.GetValue(tokenizer) is { } t ? Path.GetFullPath(t) : null,
+                });
             }
             catch (SlmException ex)
             {

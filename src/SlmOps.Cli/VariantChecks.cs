@@ -41,17 +41,24 @@ internal static class VariantChecks
     }
 
     /// <summary>Runs the checks: against the original for a rewritten variant, on its own for a copy.</summary>
-    public static ValidationResult Run(string original, string variant, bool copy, string kind, ValidationGates gates)
+    public static ValidationResult Run(string original, string variant, bool copy, string kind, ValidationGates gates, QuantizeSettings item)
     {
-        var settings = new ValidationSettings { Kind = kind, Gates = gates };
+        var settings = new ValidationSettings
+        {
+            Kind = kind,
+            Gates = gates,
+            SampleData = item[ModelSettings.SampleData] is { Length: > 0 } samples ? samples : null,
+            Tokenizer = item[ModelSettings.Tokenizer] is { Length: > 0 } tokenizer ? tokenizer : null,
+        };
         try
         {
             return copy ? VariantValidator.ValidateCopy(variant, settings) : VariantValidator.Validate(original, variant, settings);
         }
-        catch (ValidationException ex) when (ex.Code != ValidationCodes.RuntimeMissing)
+        catch (ValidationException ex) when (ex.Code is not (ValidationCodes.RuntimeMissing or ValidationCodes.InvalidSamples))
         {
             // The original itself does not load or run, or no sample can be made for it: the variant is not proven
-            // either, and ValidationMode decides what that does to the build, as for any failed check.
+            // either, and ValidationMode decides what that does to the build, as for any failed check. (Sample data
+            // that cannot be read is the project's mistake, an error in every mode.)
             return new ValidationResult
             {
                 OrtVersion = ModelRunner.OrtVersion,
@@ -65,6 +72,31 @@ internal static class VariantChecks
             };
         }
     }
+
+    /// <summary>
+    /// Static QDQ without <c>CalibrationRanges</c>: the activation ranges from the item's <c>SampleData</c>, computed in
+    /// ONNX Runtime on the source (<see cref="Calibrator"/>, min-max). Null when the item has no sample data.
+    /// </summary>
+    public static SlmOps.Quantization.ActivationRanges? Calibrate(string source, SlmOps.Quantization.QuantizationOptions options, QuantizeSettings item)
+    {
+        if (item[ModelSettings.SampleData] is not { Length: > 0 } path) return null;
+        IReadOnlyList<IReadOnlyList<TensorSample>> samples;
+        using (ModelRunner model = ModelRunner.Open(source, intraOpThreads: 1))
+        {
+            samples = SampleData.Load(path, model.Inputs, item[ModelSettings.Tokenizer] is { Length: > 0 } t ? t : null, source);
+        }
+
+        return Calibrator.Calibrate(source, options, samples.Select(sample => (IReadOnlyDictionary<string, CalibrationInput>)sample.ToDictionary(s => s.Name, ToCalibration)));
+    }
+
+    private static CalibrationInput ToCalibration(TensorSample sample) => sample.Values switch
+    {
+        float[] f when sample.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float => CalibrationInput.Float(f, sample.Shape),
+        long[] l when sample.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64 => CalibrationInput.Int64(l, sample.Shape),
+        int[] i when sample.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int32 => CalibrationInput.Int32(i, sample.Shape),
+        _ => throw new ValidationException(ValidationCodes.InvalidSamples, null,
+            $"Calibration takes float, int64 and int32 inputs; the sample's '{sample.Name}' is {sample.ElementType}."),
+    };
 
     /// <summary>The manifest's validation section.</summary>
     public static VariantValidation ToManifest(ValidationResult result, ValidationMode mode) => new(

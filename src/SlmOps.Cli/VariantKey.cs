@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using SlmOps.Contracts;
 using SlmOps.Packaging;
 
 namespace SlmOps.Cli;
@@ -27,7 +28,27 @@ internal sealed record VariantKey(string Key, VariantQuantization? Quantization,
             text.Append(setting.Key).Append('=').Append(request.Quantize[setting]).Append('\n');
         if (request.Quantize.CalibrationRanges.Length > 0)
             text.Append("ranges=").Append(AtomicFile.Sha256Of(request.Quantize.CalibrationRanges)).Append('\n');
+        else if (ModelRules.NormalizePrecision(request.Quantize[ModelSettings.Precision]) == "qdq")
+        {
+            // Calibrated from the sample data: their content decides the ranges, so the bytes.
+            foreach (string file in SampleFiles(request)) text.Append("sample=").Append(AtomicFile.Sha256Of(file)).Append('\n');
+        }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>
+    /// The files the item's <c>SampleData</c> and <c>Tokenizer</c> read (for text samples without a Tokenizer, the
+    /// <c>vocab.txt</c> beside the model when it exists), which the build must watch. Empty without sample data.
+    /// </summary>
+    public static IEnumerable<string> SampleFiles(ModelRequest request)
+    {
+        if (request.Quantize[ModelSettings.SampleData] is not { Length: > 0 } samples) return [];
+        var files = new List<string>(SlmOps.Validation.SampleData.Files(samples).Where(File.Exists));
+        string vocabulary = request.Quantize[ModelSettings.Tokenizer] is { Length: > 0 } tokenizer
+            ? tokenizer
+            : Path.Combine(Path.GetDirectoryName(request.Source) ?? "", "vocab.txt");
+        if (File.Exists(samples) && File.Exists(vocabulary)) files.Add(vocabulary);
+        return files;
     }
 
     /// <summary>

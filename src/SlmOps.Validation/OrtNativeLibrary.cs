@@ -47,8 +47,17 @@ public static class OrtNativeLibrary
 
     private static bool Register()
     {
-        NativeLibrary.SetDllImportResolver(typeof(InferenceSession).Assembly, Resolve);
-        return true;
+        try
+        {
+            NativeLibrary.SetDllImportResolver(typeof(InferenceSession).Assembly, Resolve);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // The assembly has a resolver already: ONNX Runtime's own, installed when it was used before this was
+            // called, which has found the library by then. An assembly takes one resolver, and that one works.
+            return false;
+        }
     }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)

@@ -203,4 +203,104 @@ public sealed class PrepareValidationTests : IDisposable
         Assert.Equal(0, CliRunner.Run(["prepare", Request]).ExitCode);
         Assert.False(File.Exists(Path.Combine(report, "slm-report.json")));
     }
+
+    [Fact]
+    public void SampleData_texts_hold_MiniLm_int4_to_its_gate_on_real_text_where_synthesized_ids_pass()
+    {
+        string texts = _temp.Combine("texts.txt");
+        File.WriteAllLines(texts, AccuracyTexts.All);
+        var strict = new RequestModel(MiniLm.ModelPath, "MiniLm", _temp.Combine("obj"),
+            Settings: new Dictionary<string, string> { ["precision"] = "int4", ["sampleData"] = texts, ["tokenizer"] = MiniLm.VocabPath });
+
+        var result = Prepare(strict);
+
+        // The default int4 gate (0.95) holds on synthesized ids; real short texts ("OK", "42") show the loss.
+        Assert.Equal(1, result.ExitCode);
+        var error = Assert.Single(result.Diagnostics, d => d[1] == "error");
+        Assert.Equal("SLM4010", error[2]);
+        Assert.Matches(@"MinCosine of 'embedding' is 0\.8\d+, below the gate's 0\.95\.$", error[4]);
+
+        var relaxed = strict with { Settings = new Dictionary<string, string>(strict.Settings!) { ["minCosine"] = "0.85" } };
+        result = Prepare(relaxed);
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        var validation = Validation(relaxed);
+        Assert.Equal((7, false), (validation.GetProperty("samples").GetInt32(), validation.GetProperty("synthesized").GetBoolean()));
+        // The build watches the samples and the vocabulary.
+        string deps = File.ReadAllText(relaxed.DepsPath);
+        Assert.Contains("in\t" + texts, deps);
+        Assert.Contains("in\t" + MiniLm.VocabPath, deps);
+    }
+
+    [Fact]
+    public void Changing_the_sample_data_validates_the_same_variant_again_except_for_qdq_which_it_calibrates()
+    {
+        string samples = _temp.Combine("samples");
+        void WriteSample(float scale)
+        {
+            var tensor = new SlmOps.Onnx.Protobuf.TensorProto { Name = "x", DataType = (int)SlmOps.Onnx.Protobuf.TensorProto.Types.DataType.Float };
+            tensor.Dims.AddRange([2, 4]);
+            tensor.FloatData.AddRange(Enumerable.Range(0, 8).Select(v => (v - 4) * scale));
+            Directory.CreateDirectory(samples);
+            File.WriteAllBytes(Path.Combine(samples, "input_0.pb"), Google.Protobuf.MessageExtensions.ToByteArray(tensor));
+        }
+
+        WriteSample(1f);
+        var int4 = Model(("precision", "int4"), ("blockSize", "16"), ("sampleData", samples));
+        Assert.Equal(0, Prepare(int4).ExitCode);
+        // uint8 weights: int8 ones saturate in ONNX Runtime's u8·s8 kernels on x64 without VNNI (the next test).
+        var qdq = int4 with { Name = "Qdq", Settings = new Dictionary<string, string> { ["precision"] = "qdq", ["qdqWeights"] = "uint8", ["sampleData"] = samples } };
+        var result = Prepare(qdq);
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Contains("SlmOps: Qdq (linux-x64): calibrated", result.Out);
+        Assert.Contains("on 1 samples of " + samples, result.Out);
+
+        WriteSample(2f);
+        Assert.Contains("unchanged; validating it again", Prepare(int4).Out);
+        result = Prepare(qdq);
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.DoesNotContain("unchanged; validating it again", result.Out);
+        Assert.Contains("calibrated", result.Out);
+    }
+
+    [Fact]
+    public void Sample_data_that_cannot_be_read_is_an_SLM4007_error_even_with_ValidationMode_warn()
+    {
+        var model = Model(("precision", "int4"), ("blockSize", "16"), ("sampleData", _temp.Combine("missing.txt")), ("validationMode", "warn"));
+
+        var result = Prepare(model);
+
+        Assert.Equal(1, result.ExitCode);
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal(("error", "SLM4007", _temp.Combine("missing.txt")), (error[1], error[2], error[3]));
+        Assert.StartsWith("SlmModel 'Linear': The sample data does not exist.", error[4]);
+        Assert.False(File.Exists(model.ManifestPath));
+    }
+
+    /// <summary>
+    /// Full-range signed int8 weights overflow the u8·s8 multiply-adds of x64 CPUs without VNNI (this machine's): the
+    /// model loads and runs, and only the drift check sees the damage. On a CPU with VNNI the same variant passes.
+    /// </summary>
+    [Fact]
+    public void Int8_weights_that_saturate_on_this_cpu_fail_the_drift_gate_and_unsigned_ones_pass()
+    {
+        string samples = Directory.CreateDirectory(_temp.Combine("samples")).FullName;
+        var tensor = new SlmOps.Onnx.Protobuf.TensorProto { Name = "x", DataType = (int)SlmOps.Onnx.Protobuf.TensorProto.Types.DataType.Float };
+        tensor.Dims.AddRange([2, 4]);
+        tensor.FloatData.AddRange(Enumerable.Range(0, 8).Select(v => (float)(v - 4)));
+        File.WriteAllBytes(Path.Combine(samples, "input_0.pb"), Google.Protobuf.MessageExtensions.ToByteArray(tensor));
+
+        var signed = Prepare(Model(("precision", "qdq"), ("qdqWeights", "int8"), ("sampleData", samples)));
+        var unsigned = Prepare(Model(("precision", "qdq"), ("qdqWeights", "uint8"), ("sampleData", samples)));
+
+        Assert.True(unsigned.ExitCode == 0, unsigned.Out);
+        if (Int8Cpu.SaturatesSignedWeights)
+        {
+            Assert.Equal(1, signed.ExitCode);
+            Assert.Matches(@"MaxRelativeError of 'y' is 0\.[4-9]\d*, above the gate's 0\.35\.$", Assert.Single(signed.Diagnostics, d => d[1] == "error")[4]);
+        }
+        else
+        {
+            Assert.True(signed.ExitCode == 0, signed.Out);
+        }
+    }
 }

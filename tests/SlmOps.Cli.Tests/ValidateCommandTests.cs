@@ -133,4 +133,22 @@ public sealed class ValidateCommandTests : IDisposable
         process.WaitForExit();
         return (process.ExitCode, error.Trim());
     }
+
+    [Fact]
+    public void Samples_from_a_text_file_are_tokenized_with_the_vocabulary_and_a_bad_file_is_SLM4007()
+    {
+        string texts = _temp.Combine("texts.txt");
+        File.WriteAllLines(texts, AccuracyTexts.All.Take(12));
+        string variant = _temp.Combine("int8w.onnx");
+        Assert.Equal(0, CliRunner.Run(["quantize", MiniLm.ModelPath, variant, "-p", "int8-weight"]).ExitCode);
+
+        var result = CliRunner.Run(["validate", MiniLm.ModelPath, variant, "-p", "int8-weight", "--samples", texts, "--tokenizer", MiniLm.VocabPath]);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Contains("Runtime    ONNX Runtime 1.31.1, 2 samples, kind embedding", result.Out);
+
+        var bad = CliRunner.Run(["validate", MiniLm.ModelPath, variant, "--samples", _temp.Combine("none.txt")]);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.StartsWith($"error SLM4007: {_temp.Combine("none.txt")}: The sample data does not exist.", bad.Error);
+    }
 }

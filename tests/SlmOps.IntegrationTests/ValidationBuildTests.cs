@@ -76,4 +76,41 @@ public sealed class ValidationBuildTests(SdkPackageFixture sdk)
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.OutputDirectory, "models", "Linear", "manifest.json")));
         Assert.False(manifest.RootElement.GetProperty("validation").GetProperty("passed").GetBoolean());
     }
+
+    [Fact]
+    public void Precision_qdq_calibrates_on_SampleData_in_a_plain_build_and_a_changed_sample_calibrates_again()
+    {
+        using var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "linear.onnx");
+        void WriteSample(float scale)
+        {
+            var tensor = new SlmOps.Onnx.Protobuf.TensorProto { Name = "x", DataType = (int)SlmOps.Onnx.Protobuf.TensorProto.Types.DataType.Float };
+            tensor.Dims.AddRange([2, 4]);
+            tensor.FloatData.AddRange(Enumerable.Range(0, 8).Select(v => (v - 4) * scale));
+            Directory.CreateDirectory(project.Path("samples"));
+            File.WriteAllBytes(project.Path("samples/input_0.pb"), Google.Protobuf.MessageExtensions.ToByteArray(tensor));
+        }
+
+        WriteSample(1f);
+        project.WriteProject("""<SlmModel Include="models/linear.onnx" Precision="qdq" QdqWeights="uint8" SampleData="samples" />""");
+        project.WriteProgram(Program);
+
+        CommandResult build = project.Build("-v:n").AssertSuccess();
+
+        Assert.Contains("SlmOps: Linear (linux-x64): calibrated 2 activations on 1 samples of " + project.Path("samples"), build.Output);
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.OutputDirectory, "models", "Linear", "manifest.json"))))
+        {
+            var validation = manifest.RootElement.GetProperty("validation");
+            Assert.Equal((1, false, true), (validation.GetProperty("samples").GetInt32(), validation.GetProperty("synthesized").GetBoolean(), validation.GetProperty("passed").GetBoolean()));
+        }
+
+        project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
+        project.Build().AssertSuccess();
+        Assert.Single(project.Invocations);
+
+        WriteSample(2f);
+        build = project.Build("-v:n").AssertSuccess();
+        Assert.Equal(2, project.Invocations.Length);
+        Assert.Contains("calibrated 2 activations", build.Output);
+    }
 }

@@ -96,6 +96,7 @@ public static class Calibrator
         ArgumentNullException.ThrowIfNull(feeds);
         ArgumentNullException.ThrowIfNull(settings);
         Check(settings);
+        ModelRunner.EnsureRuntime();
         string fullPath = Path.GetFullPath(modelPath);
         var samples = feeds.ToList();
         if (samples.Count == 0)

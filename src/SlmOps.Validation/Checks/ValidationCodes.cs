@@ -26,4 +26,7 @@ public static class ValidationCodes
 
     /// <summary>A validation setting of the item (<c>ValidationMode</c>, a gate) is not valid.</summary>
     public const string InvalidSettings = "SLM4006";
+
+    /// <summary>The item's sample data cannot be read, or does not fit the model.</summary>
+    public const string InvalidSamples = "SLM4007";
 }

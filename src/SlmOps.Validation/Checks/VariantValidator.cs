@@ -37,10 +37,10 @@ public static class VariantValidator
             if (signature is not null)
             {
                 failures.Add(new ValidationFailure(ValidationCodes.SignatureChanged, signature));
-                return Result(original, variant, samples: 0, synthesized: settings.Samples is null, [], [], [], failures);
+                return Result(original, variant, samples: 0, synthesized: settings.Synthesizes, [], [], [], failures);
             }
 
-            IReadOnlyList<IReadOnlyList<TensorSample>> samples = settings.Samples ?? [Synthesize(originalPath, original, settings.Synthesis)];
+            IReadOnlyList<IReadOnlyList<TensorSample>> samples = settings.SamplesFor(originalPath, original, () => Synthesize(originalPath, original, settings.Synthesis));
             var originalRuns = samples.Select(original.Run).ToList();
             List<IReadOnlyList<OutputTensor>> variantRuns;
             try
@@ -50,7 +50,7 @@ public static class VariantValidator
             catch (ValidationException ex)
             {
                 failures.Add(new ValidationFailure(ex.Code, ex.Message));
-                return Result(original, variant, samples.Count, settings.Samples is null, [], [], [], failures);
+                return Result(original, variant, samples.Count, settings.Synthesizes, [], [], [], failures);
             }
 
             var drifts = new List<OutputDrift>();
@@ -76,7 +76,7 @@ public static class VariantValidator
             }
 
             var (originalLatency, variantLatency) = Latencies(original, variant, samples[0], settings.LatencyRuns);
-            return Result(original, variant, samples.Count, settings.Samples is null, drifts, cosines, gates, failures) with
+            return Result(original, variant, samples.Count, settings.Synthesizes, drifts, cosines, gates, failures) with
             {
                 Kind = kind,
                 OriginalLatency = originalLatency,
@@ -102,7 +102,7 @@ public static class VariantValidator
             {
                 OrtVersion = ModelRunner.OrtVersion,
                 SampleCount = 0,
-                SynthesizedSamples = settings.Samples is null,
+                SynthesizedSamples = settings.Synthesizes,
                 OriginalLoadTime = TimeSpan.Zero,
                 VariantLoadTime = TimeSpan.Zero,
                 Outputs = [],
@@ -118,11 +118,11 @@ public static class VariantValidator
             LatencyStats? latency = null;
             try
             {
-                samples = settings.Samples ?? [Synthesize(modelPath, model, settings.Synthesis)];
+                samples = settings.SamplesFor(modelPath, model, () => Synthesize(modelPath, model, settings.Synthesis));
                 foreach (IReadOnlyList<TensorSample> sample in samples) model.Run(sample);
                 latency = Latency(model, samples[0], settings.LatencyRuns);
             }
-            catch (ValidationException ex)
+            catch (ValidationException ex) when (ex.Code != ValidationCodes.InvalidSamples)
             {
                 failures.Add(new ValidationFailure(ex.Code, ex.Message));
             }
@@ -132,7 +132,7 @@ public static class VariantValidator
                 OrtVersion = ModelRunner.OrtVersion,
                 Kind = Kind(settings, model),
                 SampleCount = samples.Count,
-                SynthesizedSamples = settings.Samples is null,
+                SynthesizedSamples = settings.Synthesizes,
                 OriginalLoadTime = model.LoadTime,
                 VariantLoadTime = model.LoadTime,
                 OriginalLatency = latency,

@@ -1,4 +1,4 @@
-namespace SlmOps.Quantization.Tests.Engine;
+namespace SlmOps.Testing;
 
 /// <summary>
 /// The fixed evaluation set: 56 texts from one token to a long paragraph — greetings, questions, numbers, accents,
