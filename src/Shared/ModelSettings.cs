@@ -82,6 +82,10 @@ namespace SlmOps
         public static readonly ModelSetting ValidationMode = ModelSetting.Validation("ValidationMode");
         public static readonly ModelSetting SampleData = ModelSetting.Validation("SampleData");
         public static readonly ModelSetting Tokenizer = ModelSetting.Validation("Tokenizer");
+        public static readonly ModelSetting MaxModelSize = ModelSetting.Validation("MaxModelSize");
+        public static readonly ModelSetting MaxLoadTime = ModelSetting.Validation("MaxLoadTime");
+        public static readonly ModelSetting MaxLatency = ModelSetting.Validation("MaxLatency");
+        public static readonly ModelSetting MaxMemory = ModelSetting.Validation("MaxMemory");
         public static readonly ModelSetting MinCosine = ModelSetting.Gate("MinCosine");
         public static readonly ModelSetting MaxRelativeError = ModelSetting.Gate("MaxRelativeError");
         public static readonly ModelSetting MinTop1Agreement = ModelSetting.Gate("MinTop1Agreement");
@@ -92,6 +96,7 @@ namespace SlmOps
             Precision, BlockSize, Symmetric, AccuracyLevel, Int8Format, Int8Weights, QuantizeInclude, QuantizeExclude,
             QuantizeMinElements, Prune, CalibrationRanges, ActivationType, QdqWeights, QuantizeEmbeddings, ScaleSearch,
             AllowHardLinks, ValidationMode, SampleData, Tokenizer, MinCosine, MaxRelativeError, MinTop1Agreement,
+            MaxModelSize, MaxLoadTime, MaxLatency, MaxMemory,
         };
 
         /// <summary>The drift gates, named as <c>ValidationGates</c> and <c>slmops validate --gate</c> name them.</summary>

@@ -178,10 +178,20 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         ValidationMode mode = VariantChecks.Mode(request.Quantize);
         string precision = QuantizationNames.Format(variant.Options.Precision);
         ValidationGates gates = VariantChecks.Gates(request.Quantize, precision);
+        ValidationBudgets budgets = VariantChecks.Budgets(request.Quantize);
         if (mode == ValidationMode.Off) return (null, null);
 
         heartbeat?.Step("validating the variant in ONNX Runtime");
         ValidationResult result = VariantChecks.Run(source.Model.FilePath, outputs.VariantPath, variant.IsCopy, source.Contract.Kind, gates, request.Quantize);
+        bool onTarget = request.Target.Architecture is null
+            || string.Equals(request.Target.Architecture, System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString(), StringComparison.OrdinalIgnoreCase);
+        if (!onTarget && (budgets.MaxLoadTime ?? budgets.MaxLatency ?? budgets.MaxMemory) is not null)
+        {
+            diagnostics.Info(ValidationCodes.BudgetExceeded, request.Source,
+                $"SlmModel '{request.Name}' ({request.Target}): the load time, latency and memory budgets are not checked: they are measured on this {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier} machine, not on {request.Target}.");
+        }
+
+        result = VariantChecks.HoldTo(result, budgets, variant.Files.Sum(f => f.Size), onTarget);
         string subject = $"SlmModel '{request.Name}' ({request.Target}, {precision})";
         foreach (ValidationFailure failure in result.Failures)
         {

@@ -40,6 +40,53 @@ internal static class VariantChecks
         }
     }
 
+    /// <summary>The item's budgets. Throws SLM4006 for a malformed one.</summary>
+    public static ValidationBudgets Budgets(QuantizeSettings settings)
+    {
+        try
+        {
+            return ValidationBudgets.Parse(settings[ModelSettings.MaxModelSize], settings[ModelSettings.MaxLoadTime], settings[ModelSettings.MaxLatency], settings[ModelSettings.MaxMemory]);
+        }
+        catch (FormatException ex)
+        {
+            throw new ValidationException(ValidationCodes.InvalidSettings, null, ex.Message, ex);
+        }
+    }
+
+    /// <summary>
+    /// Holds <paramref name="result"/> to <paramref name="budgets"/>: the size always; load time, latency and memory
+    /// only when the build machine has the target's architecture (<paramref name="measuredOnTarget"/>), since they are
+    /// measured here. Each budget checked is a gate of the result; each one exceeded an SLM4011 failure.
+    /// </summary>
+    public static ValidationResult HoldTo(ValidationResult result, ValidationBudgets budgets, long variantBytes, bool measuredOnTarget)
+    {
+        if (!budgets.Any) return result;
+        var gates = new List<GateResult>(result.Gates);
+        var failures = new List<ValidationFailure>(result.Failures);
+        void Check(string name, double? limit, double? measured, string unit, string what)
+        {
+            if (limit is not double threshold || measured is not double value) return;
+            bool passed = value <= threshold;
+            gates.Add(new GateResult(name, threshold, value, passed, what));
+            if (!passed)
+            {
+                failures.Add(new ValidationFailure(ValidationCodes.BudgetExceeded, string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: the {what} is {value:G4} {unit}, over the budget of {threshold:G4} {unit}.")));
+            }
+        }
+
+        Check(nameof(ValidationBudgets.MaxModelSize), budgets.MaxModelSize, variantBytes / 1e6, "MB", "variant's size");
+        bool ran = result.SampleCount > 0;
+        if (measuredOnTarget && ran)
+        {
+            Check(nameof(ValidationBudgets.MaxLoadTime), budgets.MaxLoadTime, result.VariantLoadTime.TotalMilliseconds, "ms", "session's load time");
+            Check(nameof(ValidationBudgets.MaxLatency), budgets.MaxLatency, result.VariantLatency?.P95Milliseconds, "ms", "p95 latency");
+            Check(nameof(ValidationBudgets.MaxMemory), budgets.MaxMemory, result.VariantLoadMemoryBytes / 1e6, "MB", "session's memory");
+        }
+
+        return result with { Gates = gates, Failures = failures };
+    }
+
     /// <summary>Runs the checks: against the original for a rewritten variant, on its own for a copy.</summary>
     public static ValidationResult Run(string original, string variant, bool copy, string kind, ValidationGates gates, QuantizeSettings item)
     {

@@ -303,4 +303,46 @@ public sealed class PrepareValidationTests : IDisposable
             Assert.True(signed.ExitCode == 0, signed.Out);
         }
     }
+
+    [Fact]
+    public void A_variant_over_its_size_budget_is_an_SLM4011_error_and_budgets_it_fits_are_gates_in_the_manifest()
+    {
+        var over = Model(("precision", "int4"), ("blockSize", "16"), ("maxModelSize", "100B"));
+
+        var result = Prepare(over);
+
+        Assert.Equal(1, result.ExitCode);
+        var error = Assert.Single(result.Diagnostics, d => d[1] == "error");
+        Assert.Equal("SLM4011", error[2]);
+        Assert.Matches(@"^SlmModel 'Linear' \(linux-x64, int4\): MaxModelSize: the variant's size is 0\.\d+ MB, over the budget of 0\.0001 MB\.$", error[4]);
+
+        var fits = Model(("precision", "int4"), ("blockSize", "16"), ("maxModelSize", "1MB"), ("maxLoadTime", "10s"), ("maxLatency", "10s"), ("maxMemory", "1GB"));
+        result = Prepare(fits);
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        var budgets = Validation(fits).GetProperty("gates").EnumerateArray().Select(g => (g.GetProperty("gate").GetString(), g.GetProperty("threshold").GetDouble())).Skip(1).ToList();
+        Assert.Equal([("MaxModelSize", 1.0), ("MaxLoadTime", 10000.0), ("MaxLatency", 10000.0), ("MaxMemory", 1000.0)], budgets);
+    }
+
+    [Fact]
+    public void For_a_target_of_another_architecture_only_the_size_budget_is_held_and_an_info_says_why()
+    {
+        var model = Model(("precision", "int4"), ("blockSize", "16"), ("maxLatency", "0.000001ms"), ("maxModelSize", "1MB")) with { Target = "linux-arm64" };
+
+        var result = Prepare(model);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        var info = Assert.Single(result.Diagnostics, d => d[2] == "SLM4011");
+        Assert.Equal("info", info[1]);
+        Assert.EndsWith("the load time, latency and memory budgets are not checked: they are measured on this linux-x64 machine, not on linux-arm64.", info[4]);
+        Assert.DoesNotContain(Validation(model).GetProperty("gates").EnumerateArray(), g => g.GetProperty("gate").GetString() == "MaxLatency");
+    }
+
+    [Fact]
+    public void A_malformed_budget_is_SLM4006()
+    {
+        var result = Prepare(Model(("precision", "int4"), ("blockSize", "16"), ("maxLatency", "fast")));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("SlmModel 'Linear': MaxLatency=\"fast\" is not a budget: give a time such as 15ms or 0.5s, or none.", Assert.Single(result.Diagnostics)[4]);
+    }
 }

@@ -9,12 +9,19 @@ public sealed class ModelRunner : IDisposable
 {
     private readonly InferenceSession _session;
 
-    private ModelRunner(InferenceSession session, string path, TimeSpan loadTime)
+    private ModelRunner(InferenceSession session, string path, TimeSpan loadTime, long loadMemoryBytes)
     {
         _session = session;
         Path = path;
         LoadTime = loadTime;
+        LoadMemoryBytes = loadMemoryBytes;
     }
+
+    /// <summary>
+    /// How much the process's working set grew while ONNX Runtime created the session: the memory the model takes
+    /// once loaded (weights, prepacked kernels, arenas), as the app would see it. A rough measure, not a peak.
+    /// </summary>
+    public long LoadMemoryBytes { get; }
 
     /// <summary>The model file.</summary>
     public string Path { get; }
@@ -36,11 +43,15 @@ public sealed class ModelRunner : IDisposable
     {
         EnsureRuntime();
         using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads, InterOpNumThreads = 1 };
+        using var process = Process.GetCurrentProcess();
+        long before = process.WorkingSet64;
         var clock = Stopwatch.StartNew();
         try
         {
             var session = new InferenceSession(path, options);
-            return new ModelRunner(session, path, clock.Elapsed);
+            TimeSpan elapsed = clock.Elapsed;
+            process.Refresh();
+            return new ModelRunner(session, path, elapsed, Math.Max(0, process.WorkingSet64 - before));
         }
         catch (OnnxRuntimeException ex)
         {

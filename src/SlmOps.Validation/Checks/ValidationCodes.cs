@@ -27,6 +27,9 @@ public static class ValidationCodes
     /// <summary>A validation setting of the item (<c>ValidationMode</c>, a gate) is not valid.</summary>
     public const string InvalidSettings = "SLM4006";
 
+    /// <summary>The variant does not fit a device budget (size, load time, latency, memory).</summary>
+    public const string BudgetExceeded = "SLM4011";
+
     /// <summary>The item's sample data cannot be read, or does not fit the model.</summary>
     public const string InvalidSamples = "SLM4007";
 }

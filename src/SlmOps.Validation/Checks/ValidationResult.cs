@@ -21,6 +21,9 @@ public sealed record ValidationResult
     /// <inheritdoc cref="OriginalLoadTime"/>
     public required TimeSpan VariantLoadTime { get; init; }
 
+    /// <summary>The working-set growth while the variant's session was created (<see cref="ModelRunner.LoadMemoryBytes"/>).</summary>
+    public long VariantLoadMemoryBytes { get; init; }
+
     /// <summary>Latency percentiles of the original and the variant on the first sample, measured alternately; null without timed runs.</summary>
     public LatencyStats? OriginalLatency { get; init; }
 
