@@ -41,11 +41,25 @@ public static class VariantValidator
             }
 
             IReadOnlyList<IReadOnlyList<TensorSample>> samples = settings.SamplesFor(originalPath, original, () => Synthesize(originalPath, original, settings.Synthesis));
-            var originalRuns = samples.Select(original.Run).ToList();
+            // The two models run side by side, one thread each (the sessions are separate; the loads stay one after
+            // the other so each one's memory is its own): on MiniLM with 56 texts this halves the checks' time.
+            var variantTask = Task.Run(() => samples.Select(variant.Run).ToList());
+            List<IReadOnlyList<OutputTensor>> originalRuns;
+            try
+            {
+                originalRuns = samples.Select(original.Run).ToList();
+            }
+            catch
+            {
+                // Let the variant's runs end before the sessions are disposed; what they threw, if anything, is moot.
+                try { variantTask.Wait(); } catch (AggregateException) { }
+                throw;
+            }
+
             List<IReadOnlyList<OutputTensor>> variantRuns;
             try
             {
-                variantRuns = samples.Select(variant.Run).ToList();
+                variantRuns = variantTask.GetAwaiter().GetResult();
             }
             catch (ValidationException ex)
             {
