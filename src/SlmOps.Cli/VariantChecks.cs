@@ -106,17 +106,7 @@ internal static class VariantChecks
             // The original itself does not load or run, or no sample can be made for it: the variant is not proven
             // either, and ValidationMode decides what that does to the build, as for any failed check. (Sample data
             // that cannot be read is the project's mistake, an error in every mode.)
-            return new ValidationResult
-            {
-                OrtVersion = ModelRunner.OrtVersion,
-                SampleCount = 0,
-                SynthesizedSamples = true,
-                OriginalLoadTime = TimeSpan.Zero,
-                VariantLoadTime = TimeSpan.Zero,
-                Outputs = [],
-                Gates = [],
-                Failures = [new ValidationFailure(ex.Code, ex.Message)],
-            };
+            return ValidationResult.Stopped(ex, settings.Synthesizes);
         }
     }
 

@@ -42,6 +42,19 @@ public sealed record ValidationResult
     /// <summary>The checks the variant failed; empty when it passes.</summary>
     public required IReadOnlyList<ValidationFailure> Failures { get; init; }
 
+    /// <summary>The result of checks that <paramref name="failure"/> stopped before anything was measured.</summary>
+    public static ValidationResult Stopped(ValidationException failure, bool synthesized, TimeSpan originalLoadTime = default) => new()
+    {
+        OrtVersion = ModelRunner.OrtVersion,
+        SampleCount = 0,
+        SynthesizedSamples = synthesized,
+        OriginalLoadTime = originalLoadTime,
+        VariantLoadTime = TimeSpan.Zero,
+        Outputs = [],
+        Gates = [],
+        Failures = [new ValidationFailure(failure.Code, failure.Message)],
+    };
+
     /// <summary>Whether every check passed.</summary>
     public bool Passed => Failures.Count == 0;
 }

@@ -19,7 +19,7 @@ public sealed record ValidationSettings
     public string? Tokenizer { get; init; }
 
     /// <summary>Whether the samples are synthesized (neither <see cref="Samples"/> nor <see cref="SampleData"/> given).</summary>
-    internal bool Synthesizes => Samples is null && SampleData is null;
+    public bool Synthesizes => Samples is null && SampleData is null;
 
     /// <summary>The given samples, the ones <see cref="SampleData"/> names, or one synthesized from the graph inputs.</summary>
     internal IReadOnlyList<IReadOnlyList<TensorSample>> SamplesFor(string modelPath, ModelRunner model, Func<IReadOnlyList<TensorSample>> synthesize) =>

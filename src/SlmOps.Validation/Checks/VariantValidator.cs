@@ -27,7 +27,7 @@ public static class VariantValidator
         }
         catch (ValidationException ex)
         {
-            return Failed(original, ex);
+            return ValidationResult.Stopped(ex, settings.Synthesizes, original.LoadTime);
         }
 
         using (variant)
@@ -112,17 +112,7 @@ public static class VariantValidator
         }
         catch (ValidationException ex)
         {
-            return new ValidationResult
-            {
-                OrtVersion = ModelRunner.OrtVersion,
-                SampleCount = 0,
-                SynthesizedSamples = settings.Synthesizes,
-                OriginalLoadTime = TimeSpan.Zero,
-                VariantLoadTime = TimeSpan.Zero,
-                Outputs = [],
-                Gates = [],
-                Failures = [new ValidationFailure(ex.Code, ex.Message)],
-            };
+            return ValidationResult.Stopped(ex, settings.Synthesizes);
         }
 
         using (model)
@@ -273,18 +263,6 @@ public static class VariantValidator
 
         return (LatencyStats.Of(times.Original), LatencyStats.Of(times.Variant));
     }
-
-    private static ValidationResult Failed(ModelRunner original, ValidationException ex) => new()
-    {
-        OrtVersion = ModelRunner.OrtVersion,
-        SampleCount = 0,
-        SynthesizedSamples = false,
-        OriginalLoadTime = original.LoadTime,
-        VariantLoadTime = TimeSpan.Zero,
-        Outputs = [],
-        Gates = [],
-        Failures = [new ValidationFailure(ex.Code, ex.Message)],
-    };
 
     private static ValidationResult Result(ModelRunner original, ModelRunner variant, int samples, bool synthesized,
         IReadOnlyList<OutputDrift> drifts, IReadOnlyList<double> cosines, IReadOnlyList<GateResult> gates, IReadOnlyList<ValidationFailure> failures) => new()
