@@ -24,6 +24,12 @@ internal sealed class ModelOutputs
 
     public string VariantKeyPath => _request.VariantDirectory + WorkerFiles.VariantKey;
 
+    /// <summary>The full path of a variant file the manifest or key lists relative to the variant folder.</summary>
+    public string VariantFilePath(string relative) => Path.GetFullPath(Path.Combine(_request.VariantDirectory, relative));
+
+    /// <summary>Whether <paramref name="path"/> (full) is inside the variant folder.</summary>
+    public bool InVariantDirectory(string path) => path.StartsWith(_request.VariantDirectory, StringComparison.Ordinal);
+
     private string DepsPath => _request.VariantDirectory + WorkerFiles.Deps;
 
     /// <summary>Records a file before (or as) it is written, so a failure removes it.</summary>
@@ -45,11 +51,7 @@ internal sealed class ModelOutputs
     }
 
     /// <summary>Removes everything this model wrote now and every earlier output of it, so no half-valid state is left.</summary>
-    public void Discard()
-    {
-        var all = _written.Concat(_previous.Where(IsOwned)).Concat([ContractPath, VariantPath, ManifestPath, DepsPath]);
-        foreach (string path in all.Distinct(StringComparer.Ordinal)) TryDelete(path);
-    }
+    public void Discard() => DiscardExcept([]);
 
     /// <summary>
     /// After a failed gate: removes everything but <paramref name="keep"/> (the variant's files and its key), so that

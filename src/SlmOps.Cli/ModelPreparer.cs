@@ -129,12 +129,12 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     {
         var options = request.Quantize.ToOptions(request.Target);
         string key = VariantKey.Of(request, source.Model.Sha256!, toolVersion);
-        if (VariantKey.TryReuse(outputs.VariantKeyPath, key, request.VariantDirectory) is { } previous)
+        if (VariantKey.TryReuse(outputs, key) is { } previous)
         {
             // Touched, as a rewrite would: the build compares the outputs' times with the inputs' (a touched model
             // whose bytes did not change would otherwise stay older than its source, and stale forever).
             var now = DateTime.UtcNow;
-            foreach (string path in previous.Files.Select(f => Path.GetFullPath(Path.Combine(request.VariantDirectory, f.Path))).Append(outputs.VariantKeyPath))
+            foreach (string path in previous.Files.Select(f => outputs.VariantFilePath(f.Path)).Append(outputs.VariantKeyPath))
             {
                 File.SetLastWriteTimeUtc(path, now);
                 outputs.Add(path);
@@ -175,16 +175,13 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     /// </summary>
     private (VariantValidation? Manifest, string? Summary)? Validate(ModelRequest request, Source source, Variant variant, ModelOutputs outputs)
     {
-        ValidationMode mode = VariantChecks.Mode(request.Quantize);
         string precision = QuantizationNames.Format(variant.Options.Precision);
-        ValidationGates gates = VariantChecks.Gates(request.Quantize, precision);
-        ValidationBudgets budgets = VariantChecks.Budgets(request.Quantize);
+        var (mode, gates, budgets) = VariantChecks.Read(request.Quantize, precision);
         if (mode == ValidationMode.Off) return (null, null);
 
         heartbeat?.Step("validating the variant in ONNX Runtime");
         ValidationResult result = VariantChecks.Run(source.Model.FilePath, outputs.VariantPath, variant.IsCopy, source.Contract.Kind, gates, request.Quantize);
-        bool onTarget = request.Target.Architecture is null
-            || string.Equals(request.Target.Architecture, System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString(), StringComparison.OrdinalIgnoreCase);
+        bool onTarget = request.Target.SharesArchitectureWith(System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier);
         if (!onTarget && (budgets.MaxLoadTime ?? budgets.MaxLatency ?? budgets.MaxMemory) is not null)
         {
             diagnostics.Info(ValidationCodes.BudgetExceeded, request.Source,
@@ -200,14 +197,15 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             else diagnostics.Warning(failure.Code, request.Source, message + " (ValidationMode=\"warn\": the variant ships anyway)");
         }
 
+        VariantValidation validation = VariantChecks.ToManifest(result, mode);
         if (!result.Passed && mode == ValidationMode.Error)
         {
-            Reported[outputs.ManifestPath] = new ReportEntry(Manifest(request, source, variant, VariantChecks.ToManifest(result, mode)), Shipped: false);
-            outputs.DiscardExcept([outputs.VariantKeyPath, .. variant.Files.Select(f => Path.GetFullPath(Path.Combine(request.VariantDirectory, f.Path)))]);
+            Reported[outputs.ManifestPath] = new ReportEntry(Manifest(request, source, variant, validation), Shipped: false);
+            outputs.DiscardExcept([outputs.VariantKeyPath, .. variant.Files.Select(f => outputs.VariantFilePath(f.Path))]);
             return null;
         }
 
-        return (VariantChecks.ToManifest(result, mode), VariantChecks.Summary(result, variant.IsCopy));
+        return (validation, VariantChecks.Summary(validation, variant.IsCopy));
     }
 
     /// <summary>Package: the manifest beside the variant, and the one summary line a build shows.</summary>

@@ -186,6 +186,9 @@ internal sealed class QuantizeSettings(IReadOnlyDictionary<ModelSetting, string>
     /// <summary>The value the project gave, or empty.</summary>
     public string this[ModelSetting setting] => values.TryGetValue(setting, out string? value) ? value : "";
 
+    /// <summary>The value the project gave, or null when it gave none.</summary>
+    public string? Optional(ModelSetting setting) => this[setting] is { Length: > 0 } value ? value : null;
+
     /// <summary>The calibration ranges file (made absolute by the SDK), or empty.</summary>
     public string CalibrationRanges => this[ModelSettings.CalibrationRanges];
 

@@ -114,7 +114,7 @@ internal static class ValidateCommand
         if (r.Cosines.Count > 0) o.WriteLine($"Cosine     worst {N(r.Cosines.Min())}, mean {N(r.Cosines.Average())} over {r.Cosines.Count} embeddings");
         foreach (GateResult g in r.Gates)
         {
-            string relation = g.Gate.StartsWith("Min", StringComparison.Ordinal) ? ">=" : "<=";
+            string relation = g.IsMinimum ? ">=" : "<=";
             o.WriteLine($"Gate       {g.Gate} ({g.Subject}) {N(g.Measured)} {relation} {N(g.Threshold)}: {(g.Passed ? "pass" : "FAIL")}");
         }
 

@@ -12,40 +12,20 @@ namespace SlmOps.Cli;
 /// </summary>
 internal static class VariantChecks
 {
-    /// <summary>The item's <c>ValidationMode</c>. Throws <see cref="ValidationException"/> (SLM4006) for an unknown one.</summary>
-    public static ValidationMode Mode(QuantizeSettings settings)
+    /// <summary>
+    /// The item's <c>ValidationMode</c>, the precision's default gates with the item's gate metadata over them, and
+    /// the item's budgets. Throws <see cref="ValidationException"/> (SLM4006) for a malformed one.
+    /// </summary>
+    public static (ValidationMode Mode, ValidationGates Gates, ValidationBudgets Budgets) Read(QuantizeSettings settings, string precision)
     {
         try
         {
-            return ValidationModes.Parse(settings[ModelSettings.ValidationMode]);
-        }
-        catch (FormatException ex)
-        {
-            throw new ValidationException(ValidationCodes.InvalidSettings, null, ex.Message, ex);
-        }
-    }
-
-    /// <summary>The precision's default gates with the item's gate metadata over them. Throws SLM4006 for a malformed one.</summary>
-    public static ValidationGates Gates(QuantizeSettings settings, string precision)
-    {
-        try
-        {
-            return ValidationGates.DefaultsFor(precision).With(ModelSettings.Gates
-                .Where(g => settings[g].Trim().Length > 0)
-                .Select(g => KeyValuePair.Create(g.Metadata, settings[g])));
-        }
-        catch (FormatException ex)
-        {
-            throw new ValidationException(ValidationCodes.InvalidSettings, null, ex.Message, ex);
-        }
-    }
-
-    /// <summary>The item's budgets. Throws SLM4006 for a malformed one.</summary>
-    public static ValidationBudgets Budgets(QuantizeSettings settings)
-    {
-        try
-        {
-            return ValidationBudgets.Parse(settings[ModelSettings.MaxModelSize], settings[ModelSettings.MaxLoadTime], settings[ModelSettings.MaxLatency], settings[ModelSettings.MaxMemory]);
+            return (
+                ValidationModes.Parse(settings[ModelSettings.ValidationMode]),
+                ValidationGates.DefaultsFor(precision).With(ModelSettings.Gates
+                    .Where(g => settings[g].Trim().Length > 0)
+                    .Select(g => KeyValuePair.Create(g.Metadata, settings[g]))),
+                ValidationBudgets.Parse(settings[ModelSettings.MaxModelSize], settings[ModelSettings.MaxLoadTime], settings[ModelSettings.MaxLatency], settings[ModelSettings.MaxMemory]));
         }
         catch (FormatException ex)
         {
@@ -94,8 +74,8 @@ internal static class VariantChecks
         {
             Kind = kind,
             Gates = gates,
-            SampleData = item[ModelSettings.SampleData] is { Length: > 0 } samples ? samples : null,
-            Tokenizer = item[ModelSettings.Tokenizer] is { Length: > 0 } tokenizer ? tokenizer : null,
+            SampleData = item.Optional(ModelSettings.SampleData),
+            Tokenizer = item.Optional(ModelSettings.Tokenizer),
         };
         try
         {
@@ -116,11 +96,11 @@ internal static class VariantChecks
     /// </summary>
     public static SlmOps.Quantization.ActivationRanges? Calibrate(string source, SlmOps.Quantization.QuantizationOptions options, QuantizeSettings item)
     {
-        if (item[ModelSettings.SampleData] is not { Length: > 0 } path) return null;
+        if (item.Optional(ModelSettings.SampleData) is not { } path) return null;
         IReadOnlyList<IReadOnlyList<TensorSample>> samples;
         using (ModelRunner model = ModelRunner.Open(source, intraOpThreads: 1))
         {
-            samples = SampleData.Load(path, model.Inputs, item[ModelSettings.Tokenizer] is { Length: > 0 } t ? t : null, source);
+            samples = SampleData.Load(path, model.Inputs, item.Optional(ModelSettings.Tokenizer), source);
         }
 
         return Calibrator.Calibrate(source, options, samples.Select(sample => (IReadOnlyDictionary<string, CalibrationInput>)sample.ToDictionary(s => s.Name, ToCalibration)));
@@ -150,28 +130,28 @@ internal static class VariantChecks
             : null);
 
     /// <summary>
-    /// The validation part of the model's summary line: each gate's binding value (the worst subject), the variant's
-    /// median latency beside the original's, and whether it passed; e.g. <c>MinCosine 0.9662 (>= 0.95), p50 12.1 ms (original 10.6 ms)</c>.
+    /// The validation part of the model's summary line, from the manifest's section: each gate's binding value
+    /// (<see cref="VariantGate.Binding"/>, as the report shows it), the variant's median latency beside the original's,
+    /// and whether it passed; e.g. <c>MinCosine 0.9662 (>= 0.95), p50 12.1 ms (original 10.6 ms)</c>.
     /// </summary>
-    public static string Summary(ValidationResult result, bool copy)
+    public static string Summary(VariantValidation validation, bool copy)
     {
         var parts = new List<string>();
-        foreach (var byGate in result.Gates.GroupBy(g => g.Gate))
+        foreach (VariantGate gate in VariantGate.Binding(validation.Gates))
         {
-            bool minimum = byGate.Key.StartsWith("Min", StringComparison.Ordinal);
-            GateResult worst = minimum ? byGate.MinBy(g => g.Measured)! : byGate.MaxBy(g => g.Measured)!;
             parts.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{byGate.Key} {worst.Measured:0.####} ({(minimum ? ">=" : "<=")} {worst.Threshold:0.####})"));
+                $"{gate.Gate} {gate.Measured:0.####} ({(gate.IsMinimum ? ">=" : "<=")} {gate.Threshold:0.####})"));
         }
 
-        if (result.VariantLatency is { } latency)
+        if (validation.Latency is { } latency)
         {
-            parts.Add(copy || result.OriginalLatency is null
-                ? string.Create(CultureInfo.InvariantCulture, $"p50 {latency.P50Milliseconds:0.0} ms")
-                : string.Create(CultureInfo.InvariantCulture, $"p50 {latency.P50Milliseconds:0.0} ms (original {result.OriginalLatency.P50Milliseconds:0.0} ms)"));
+            parts.Add(copy
+                ? string.Create(CultureInfo.InvariantCulture, $"p50 {latency.P50:0.0} ms")
+                : string.Create(CultureInfo.InvariantCulture, $"p50 {latency.P50:0.0} ms (original {latency.OriginalP50:0.0} ms)"));
         }
 
-        string verdict = result.Passed ? "validated" : $"FAILED {result.Failures.Count} check{(result.Failures.Count == 1 ? "" : "s")}";
+        int failures = validation.Failures.Count;
+        string verdict = validation.Passed ? "validated" : $"FAILED {failures} check{(failures == 1 ? "" : "s")}";
         return parts.Count == 0 ? verdict : $"{verdict}: {string.Join(", ", parts)}";
     }
 }

@@ -42,26 +42,22 @@ internal sealed record VariantKey(string Key, VariantQuantization? Quantization,
     /// </summary>
     public static IEnumerable<string> SampleFiles(ModelRequest request)
     {
-        if (request.Quantize[ModelSettings.SampleData] is not { Length: > 0 } samples) return [];
-        var files = new List<string>(SlmOps.Validation.SampleData.Files(samples).Where(File.Exists));
-        string vocabulary = request.Quantize[ModelSettings.Tokenizer] is { Length: > 0 } tokenizer
-            ? tokenizer
-            : Path.Combine(Path.GetDirectoryName(request.Source) ?? "", "vocab.txt");
-        if (File.Exists(samples) && File.Exists(vocabulary)) files.Add(vocabulary);
-        return files;
+        return request.Quantize.Optional(ModelSettings.SampleData) is { } samples
+            ? SlmOps.Validation.SampleData.Files(samples, request.Quantize.Optional(ModelSettings.Tokenizer), request.Source).Where(File.Exists)
+            : [];
     }
 
     /// <summary>
-    /// The variant recorded in <paramref name="keyPath"/> when its key is <paramref name="key"/> and every file in
-    /// <paramref name="variantDirectory"/> still has its recorded size and hash; otherwise null.
+    /// The variant recorded in the key file of <paramref name="outputs"/> when its key is <paramref name="key"/> and
+    /// every file it lists still has its recorded size and hash; otherwise null.
     /// </summary>
-    public static VariantKey? TryReuse(string keyPath, string key, string variantDirectory)
+    public static VariantKey? TryReuse(ModelOutputs outputs, string key)
     {
         VariantKey? recorded;
         try
         {
-            if (!File.Exists(keyPath)) return null;
-            recorded = JsonSerializer.Deserialize<VariantKey>(File.ReadAllText(keyPath), s_json);
+            if (!File.Exists(outputs.VariantKeyPath)) return null;
+            recorded = JsonSerializer.Deserialize<VariantKey>(File.ReadAllText(outputs.VariantKeyPath), s_json);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
         {
@@ -72,8 +68,8 @@ internal sealed record VariantKey(string Key, VariantQuantization? Quantization,
         foreach (VariantFile file in recorded.Files)
         {
             // The paths were written by this worker; still, never look outside the variant folder.
-            string path = Path.GetFullPath(Path.Combine(variantDirectory, file.Path));
-            if (!path.StartsWith(variantDirectory, StringComparison.Ordinal) || !File.Exists(path)) return null;
+            string path = outputs.VariantFilePath(file.Path);
+            if (!outputs.InVariantDirectory(path) || !File.Exists(path)) return null;
             if (new FileInfo(path).Length != file.Size || AtomicFile.Sha256Of(path) != file.Sha256) return null;
         }
 

@@ -35,6 +35,13 @@ public sealed record DeviceTarget
         return new DeviceTarget(name, Array.IndexOf(Architectures, last) >= 0 ? last : null);
     }
 
+    /// <summary>
+    /// Whether a machine of runtime identifier <paramref name="hostRid"/> has this target's CPU architecture, so that
+    /// what it measures (load time, latency, memory) says something about the target; true when either is unknown.
+    /// </summary>
+    public bool SharesArchitectureWith(string hostRid) =>
+        Architecture is null || Parse(hostRid).Architecture is not { } host || host == Architecture;
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 }

@@ -25,7 +25,19 @@ public sealed record VariantValidation(
     VariantLatency? Latency);
 
 /// <summary>One gate as checked: its name (<c>MinCosine</c>, …), what it measured, the value and the threshold.</summary>
-public sealed record VariantGate(string Gate, string Subject, double Measured, double Threshold, bool Passed);
+public sealed record VariantGate(string Gate, string Subject, double Measured, double Threshold, bool Passed)
+{
+    /// <summary>A <c>Min…</c> gate: the measured value must be at least the threshold (else at most).</summary>
+    public bool IsMinimum => Gate.StartsWith("Min", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Per gate name, in the order first seen, the subject that binds: a failed one when there is one (a NaN never
+    /// compares as the worst), else the lowest value of a <c>Min…</c> gate or the highest of a <c>Max…</c> gate.
+    /// </summary>
+    public static IEnumerable<VariantGate> Binding(IEnumerable<VariantGate> gates) =>
+        gates.GroupBy(g => g.Gate).Select(byName =>
+            byName.FirstOrDefault(g => !g.Passed) ?? (byName.First().IsMinimum ? byName.MinBy(g => g.Measured)! : byName.MaxBy(g => g.Measured)!));
+}
 
 /// <summary>
 /// Run times in milliseconds on <paramref name="Host"/>, the machine that built (a RID): the variant's and the

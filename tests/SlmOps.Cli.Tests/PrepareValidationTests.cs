@@ -1,3 +1,4 @@
+using SlmOps.Validation;
 using System.Text.Json;
 using SlmOps.Testing;
 
@@ -344,5 +345,13 @@ public sealed class PrepareValidationTests : IDisposable
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("SlmModel 'Linear': MaxLatency=\"fast\" is not a budget: give a time such as 15ms or 0.5s, or none.", Assert.Single(result.Diagnostics)[4]);
+    }
+
+    [Fact]
+    public void The_gate_and_budget_settings_are_the_ones_the_validation_engine_names()
+    {
+        // The worker reads them by setting (src/Shared cannot reference SlmOps.Validation): the names must agree.
+        Assert.Equal(ValidationGates.Names, ModelSettings.Gates.Select(s => s.Metadata));
+        Assert.Equal(ValidationBudgets.Names, new[] { ModelSettings.MaxModelSize, ModelSettings.MaxLoadTime, ModelSettings.MaxLatency, ModelSettings.MaxMemory }.Select(s => s.Metadata));
     }
 }

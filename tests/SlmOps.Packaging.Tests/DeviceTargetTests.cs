@@ -27,4 +27,16 @@ public class DeviceTargetTests
     [InlineData("")]
     public void A_name_that_is_not_a_runtime_identifier_has_no_architecture(string name) =>
         Assert.Null(DeviceTarget.Parse(name).Architecture);
+
+    [Theory]
+    [InlineData("linux-arm64", "linux-x64", false)]
+    [InlineData("linux-x64", "linux-x64", true)]
+    [InlineData("win-x64", "linux-x64", true)]
+    [InlineData("linux-musl-arm64", "osx-arm64", true)]
+    [InlineData("rpi5", "linux-x64", true)]
+    [InlineData("linux-arm64", "unknown", true)]
+    public void A_host_shares_the_architecture_of_a_target_of_the_same_cpu_or_when_either_is_unknown(string target, string host, bool expected)
+    {
+        Assert.Equal(expected, DeviceTarget.Parse(target).SharesArchitectureWith(host));
+    }
 }

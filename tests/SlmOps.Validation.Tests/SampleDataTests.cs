@@ -60,7 +60,7 @@ public sealed class SampleDataTests : IDisposable
         var samples = Load(_dir.Combine("sets"));
 
         Assert.Equal([1f, 2f, 10f], samples.Select(s => ((float[])s[0].Values)[0]));
-        Assert.Equal(3, SampleData.Files(_dir.Combine("sets")).Count);
+        Assert.Equal(3, SampleData.Files(_dir.Combine("sets"), null, _dir.Combine("linear.onnx")).Count);
     }
 
     public static TheoryData<string, TensorProto, string> BadTensors => new()
@@ -115,6 +115,7 @@ public sealed class SampleDataTests : IDisposable
         File.WriteAllLines(texts, ["# a comment", "", .. AccuracyTexts.All.Take(9)]);
 
         var samples = Load(texts, MiniLm.ModelPath, MiniLm.VocabPath);
+        Assert.Equal([texts, Path.Combine(Path.GetDirectoryName(MiniLm.ModelPath)!, "vocab.txt")], SampleData.Files(texts, null, MiniLm.ModelPath));
 
         Assert.Equal(2, samples.Count);
         var first = samples[0].ToDictionary(s => s.Name);

@@ -98,7 +98,7 @@ public sealed class ValidationReport
                 md.Append(' ').Append(entry.Status == "failed" ? "**failed**" : entry.Status).Append(" |\n");
             }
 
-            var failures = model.SelectMany(e => (e.Manifest.Validation?.Failures ?? []).Select(f => (e.Manifest.Target.Name, f))).ToList();
+            var failures = Failures(model);
             if (failures.Count > 0)
             {
                 md.Append('\n');
@@ -144,7 +144,7 @@ public sealed class ValidationReport
             }
 
             html.Append("</table>\n");
-            var failures = model.SelectMany(e => (e.Manifest.Validation?.Failures ?? []).Select(f => (e.Manifest.Target.Name, f))).ToList();
+            var failures = Failures(model);
             if (failures.Count > 0)
             {
                 html.Append("<ul>\n");
@@ -179,27 +179,25 @@ public sealed class ValidationReport
 
     private string LatencyNote()
     {
-        var others = Entries.Select(e => e.Manifest.Target).Where(t => t.Architecture is not null && !Host.EndsWith("-" + t.Architecture, StringComparison.Ordinal))
+        var others = Entries.Select(e => e.Manifest.Target).Where(t => !t.SharesArchitectureWith(Host))
             .Select(t => t.Name).Distinct().ToList();
         string note = $"Latencies are medians of timed runs on the build machine ({Host}, one thread), variant and source alternately.";
         return others.Count == 0 ? note : note + $" For {string.Join(", ", others)} (another architecture) they say little about the device.";
     }
 
+    /// <summary>The failed checks of a model's entries, with the target each belongs to.</summary>
+    private static List<(string Target, string Failure)> Failures(IEnumerable<ReportEntry> entries) =>
+        entries.SelectMany(e => (e.Manifest.Validation?.Failures ?? []).Select(f => (e.Manifest.Target.Name, f))).ToList();
+
     private static List<string> GateColumns(IEnumerable<ReportEntry> entries) =>
         entries.SelectMany(e => e.Manifest.Validation?.Gates ?? []).Select(g => g.Gate).Distinct().ToList();
 
-    /// <summary>The gate's worst subject: the lowest measured value of a Min gate, the highest of a Max gate.</summary>
-    private static VariantGate? Worst(ReportEntry entry, string gate)
-    {
-        var matching = (entry.Manifest.Validation?.Gates ?? []).Where(g => g.Gate == gate).ToList();
-        if (matching.Count == 0) return null;
-        var failing = matching.FirstOrDefault(g => !g.Passed);
-        if (failing is not null) return failing;
-        return gate.StartsWith("Min", StringComparison.Ordinal) ? matching.MinBy(g => g.Measured) : matching.MaxBy(g => g.Measured);
-    }
+    /// <summary>The gate's binding subject (<see cref="VariantGate.Binding"/>), or null when the entry did not check it.</summary>
+    private static VariantGate? Worst(ReportEntry entry, string gate) =>
+        VariantGate.Binding((entry.Manifest.Validation?.Gates ?? []).Where(g => g.Gate == gate)).FirstOrDefault();
 
     private static string GateText(ReportEntry entry, string gate) => Worst(entry, gate) is { } g
-        ? string.Create(CultureInfo.InvariantCulture, $"{Number(g.Measured)} {(gate.StartsWith("Min", StringComparison.Ordinal) ? "≥" : "≤")} {Number(g.Threshold)} {(g.Passed ? "pass" : "FAIL")}")
+        ? string.Create(CultureInfo.InvariantCulture, $"{Number(g.Measured)} {(g.IsMinimum ? "≥" : "≤")} {Number(g.Threshold)} {(g.Passed ? "pass" : "FAIL")}")
         : "–";
 
     private static string LatencyText(VariantLatency? latency) => latency is null

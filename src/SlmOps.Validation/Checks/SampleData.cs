@@ -45,16 +45,23 @@ public static class SampleData
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full)) return LoadTensors(full, inputs);
         if (!File.Exists(full)) throw Invalid(full, "The sample data does not exist. Give a text file (one sample per line) or a folder of ONNX tensors (input_0.pb, …).");
-        return LoadTexts(full, inputs, tokenizerPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? "", "vocab.txt"));
+        return LoadTexts(full, inputs, Vocabulary(tokenizerPath, modelPath));
     }
 
-    /// <summary>The files <see cref="Load"/> reads for <paramref name="path"/> (for incrementality), in a stable order.</summary>
-    public static IReadOnlyList<string> Files(string path)
+    /// <summary>
+    /// The files <see cref="Load"/> reads for <paramref name="path"/> (for incrementality), in a stable order: the
+    /// tensor files of a folder, or a text file and its vocabulary.
+    /// </summary>
+    public static IReadOnlyList<string> Files(string path, string? tokenizerPath, string modelPath)
     {
         string full = Path.GetFullPath(path);
-        if (!Directory.Exists(full)) return [full];
+        if (!Directory.Exists(full)) return [full, Vocabulary(tokenizerPath, modelPath)];
         return SampleFolders(full).SelectMany(InputFiles).Select(f => f.Path).ToList();
     }
+
+    /// <summary>The WordPiece vocabulary of text samples: the one given, else <c>vocab.txt</c> beside the model.</summary>
+    private static string Vocabulary(string? tokenizerPath, string modelPath) =>
+        tokenizerPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? "", "vocab.txt");
 
     private static IReadOnlyList<IReadOnlyList<TensorSample>> LoadTexts(string path, IReadOnlyList<KeyValuePair<string, NodeMetadata>> inputs, string vocabulary)
     {

@@ -84,7 +84,7 @@ public static class VariantValidator
             List<GateResult> gates = Gates(settings.Gates, drifts, cosines);
             foreach (GateResult gate in gates.Where(g => !g.Passed))
             {
-                string side = gate.Gate.StartsWith("Min", StringComparison.Ordinal) ? "below" : "above";
+                string side = gate.IsMinimum ? "below" : "above";
                 failures.Add(new ValidationFailure(ValidationCodes.GateFailed, string.Create(CultureInfo.InvariantCulture,
                     $"{gate.Gate} of '{gate.Subject}' is {gate.Measured:0.######}, {side} the gate's {gate.Threshold:0.######}.")));
             }
