@@ -29,6 +29,7 @@ internal static class QuantizeCommand
         var asymmetric = new Option<bool>("--asymmetric") { Description = "Block-wise with a zero point per block (default symmetric)." };
         var embeddings = new Option<bool>("--embeddings") { Description = "int4 / int8-weight: quantize embedding tables too (GatherBlockQuantized)." };
         var noSearch = new Option<bool>("--no-scale-search") { Description = "int4 / int8-weight: plain round-to-nearest scales (ONNX Runtime's algorithm), faster, less accurate." };
+        var int8Layers = new Option<string[]>("--int8-layers") { Description = "int4: quantize the MatMuls and embedding tables whose node or weight name matches to 8 bits instead (wildcards * ?); repeatable." };
         var accuracyLevel = new Option<int?>("--accuracy-level") { Description = "MatMulNBits accuracy_level (0-4) passed to ONNX Runtime." };
         var int8Format = new Option<string>("--int8-format") { Description = "int8 graph form: qoperator (MatMulInteger) or qdq.", DefaultValueFactory = _ => "qoperator" };
         int8Format.AcceptOnlyFromAmong([.. QuantizationNames.Int8Formats]);
@@ -52,7 +53,7 @@ internal static class QuantizeCommand
 
         var command = new Command("quantize", "Quantize or prune a model: int4/int8 weight-only (MatMulNBits), int8 dynamic, fp16.")
         {
-            input, output, precision, blockSize, asymmetric, embeddings, noSearch, accuracyLevel, int8Format, int8Weights, targetArch,
+            input, output, precision, blockSize, asymmetric, embeddings, noSearch, int8Layers, accuracyLevel, int8Format, int8Weights, targetArch,
             include, exclude, minElements, prune, ranges, activationType, qdqWeights, externalData, json, verbose, allowHardLinks,
         };
         command.SetAction(parseResult =>
@@ -69,6 +70,7 @@ internal static class QuantizeCommand
                     Symmetric = !parseResult.GetValue(asymmetric),
                     QuantizeEmbeddings = parseResult.GetValue(embeddings),
                     ScaleSearch = !parseResult.GetValue(noSearch),
+                    Int8Layers = parseResult.GetValue(int8Layers) ?? [],
                     AccuracyLevel = parseResult.GetValue(accuracyLevel),
                     Int8Format = QuantizationNames.ParseInt8Format(parseResult.GetValue(int8Format)!),
                     Int8Weights = parseResult.GetValue(int8Weights) is { } w ? QuantizationNames.ParseInt8Weights(w) : null,
@@ -132,7 +134,8 @@ internal static class QuantizeCommand
     internal static string Describe(QuantizationOptions o) => o.Precision switch
     {
         Precision.Int4 or Precision.Int8Weight => $"{QuantizationNames.Format(o.Precision)} (MatMulNBits, block {o.BlockSize}, {(o.Symmetric ? "symmetric" : "asymmetric")}"
-            + (o.QuantizeEmbeddings ? ", embeddings too" : "") + (o.ScaleSearch ? "" : ", round to nearest") + ")",
+            + (o.QuantizeEmbeddings ? ", embeddings too" : "") + (o.ScaleSearch ? "" : ", round to nearest")
+            + (o.Precision == Precision.Int4 && o.Int8Layers.Count > 0 ? $", {o.Int8Layers.Count} layer{(o.Int8Layers.Count == 1 ? "" : "s")} int8" : "") + ")",
         Precision.Int8 => $"int8 dynamic ({o.Int8Format}, weights {o.ResolvedInt8Weights})",
         Precision.Qdq => $"qdq ({QuantizationNames.QdqActivationTypes[(int)o.ActivationType]} activations, {QuantizationNames.QdqWeightTypes[(int)o.QdqWeights]} weights)",
         _ => QuantizationNames.Format(o.Precision),

@@ -19,6 +19,9 @@ internal sealed class NameSelection
         (_include.Length == 0 || names.Any(n => _include.Any(r => r.IsMatch(n))))
         && !names.Any(n => _exclude.Any(r => r.IsMatch(n)));
 
+    /// <summary>True when an include pattern is listed and matches any of <paramref name="names"/> (the exclude list is not read).</summary>
+    public bool Matches(params string[] names) => _include.Length > 0 && names.Any(n => _include.Any(r => r.IsMatch(n)));
+
     private static Regex ToRegex(string pattern)
     {
         if (string.IsNullOrWhiteSpace(pattern))

@@ -29,6 +29,13 @@ public sealed record QuantizationOptions
     /// </summary>
     public bool QuantizeEmbeddings { get; init; }
 
+    /// <summary>
+    /// int4: node or weight name patterns (<c>*</c> and <c>?</c>) of the MatMuls and embedding tables to quantize to
+    /// 8 bits instead of 4, the rest staying int4: a mixed-precision model (what <c>Precision="auto"</c> chooses, and
+    /// how a project pins its choice). Ignored by the other precisions.
+    /// </summary>
+    public IReadOnlyList<string> Int8Layers { get; init; } = [];
+
     /// <summary>MatMulNBits <c>accuracy_level</c> (0–4), passed through; null leaves it out (the runtime's default).</summary>
     public int? AccuracyLevel { get; init; }
 

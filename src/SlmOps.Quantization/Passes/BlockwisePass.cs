@@ -17,19 +17,22 @@ internal static class BlockwisePass
     {
         var options = context.Options;
         int blockSize = options.BlockSize;
-        var done = new Dictionary<(string Weight, bool Transposed), (TensorProto Packed, TensorProto Scales, TensorProto? ZeroPoints)>();
+        var wider = new NameSelection(bits == 4 ? options.Int8Layers : [], []);
+        int BitsOf(NodeProto node, TensorProto weight) => wider.Matches(node.Name, weight.Name) ? 8 : bits;
+        var done = new Dictionary<(string Weight, bool Transposed, int Bits), (TensorProto Packed, TensorProto Scales, TensorProto? ZeroPoints)>();
 
         var candidates = WeightCandidates.Find(context);
         foreach (var candidate in candidates)
         {
-            var key = (candidate.Weight.Name, candidate.Transposed);
+            var node = candidate.Node;
+            int nodeBits = BitsOf(node, candidate.Weight);
+            var key = (candidate.Weight.Name, candidate.Transposed, nodeBits);
             if (!done.TryGetValue(key, out var names))
             {
-                names = AddQuantizedWeight(context, candidate, bits, blockSize);
+                names = AddQuantizedWeight(context, candidate, nodeBits, blockSize);
                 done.Add(key, names);
             }
 
-            var node = candidate.Node;
             var replacement = new NodeProto
             {
                 Name = node.Name,
@@ -41,28 +44,27 @@ internal static class BlockwisePass
             replacement.Output.Add(node.Output);
             replacement.Attribute.Add(WeightCandidates.Int("K", candidate.K));
             replacement.Attribute.Add(WeightCandidates.Int("N", candidate.N));
-            replacement.Attribute.Add(WeightCandidates.Int("bits", bits));
+            replacement.Attribute.Add(WeightCandidates.Int("bits", nodeBits));
             replacement.Attribute.Add(WeightCandidates.Int("block_size", blockSize));
             if (options.AccuracyLevel is int level) replacement.Attribute.Add(WeightCandidates.Int("accuracy_level", level));
             while (replacement.Input[^1].Length == 0) replacement.Input.RemoveAt(replacement.Input.Count - 1);
             WeightCandidates.Replace(context.Graph, node, replacement);
         }
-        var tables = options.QuantizeEmbeddings ? QuantizeEmbeddings(context, bits, blockSize) : [];
+        var tables = options.QuantizeEmbeddings ? QuantizeEmbeddings(context, BitsOf, blockSize) : [];
         context.RemoveUnused(candidates.Select(c => c.Weight).Concat(tables));
         context.EnsureOpset("com.microsoft", 1);
     }
 
     /// <summary>
-    /// Gather from a constant float table [vocabulary, width] along axis 0 (an embedding lookup) becomes
-    /// <c>com.microsoft.GatherBlockQuantized</c> with uint8-packed data [vocabulary, width × bits / 8], scales
-    /// [vocabulary, blocks] and, when asymmetric, zero points [vocabulary, blocks × bits / 8]: exactly the MatMulNBits
-    /// layout of the transposed table, so the same kernel quantizes it. Returns the tables it replaced.
+    /// The embedding lookups the pass can rewrite, in graph order: Gather along axis 0 from a constant 2-D float table
+    /// [vocabulary, width] whose width is a multiple of the block size, after layer selection. Each table that looks
+    /// like one but is left as is gets an info message saying why.
     /// </summary>
-    private static List<TensorProto> QuantizeEmbeddings(QuantizationContext context, int bits, int blockSize)
+    public static List<(NodeProto Node, TensorProto Table)> EmbeddingCandidates(QuantizationContext context)
     {
-        var replaced = new List<TensorProto>();
-        var done = new Dictionary<string, (TensorProto Packed, TensorProto Scales, TensorProto? ZeroPoints)>(StringComparer.Ordinal);
-        foreach (var node in context.Graph.Node.Where(n => n.Domain is "" or "ai.onnx" && n.OpType == "Gather").ToList())
+        var result = new List<(NodeProto, TensorProto)>();
+        int blockSize = context.Options.BlockSize;
+        foreach (var node in context.Graph.Node.Where(n => n.Domain is "" or "ai.onnx" && n.OpType == "Gather"))
         {
             string label = $"Gather '{WeightCandidates.NodeName(node)}'";
             var table = node.Input.Count == 2 ? context.FindInitializer(node.Input[0]) : null;
@@ -86,8 +88,25 @@ internal static class BlockwisePass
                 context.Info($"{label} left as is: its width {table.Dims[1]} is not a multiple of the block size {blockSize}, which GatherBlockQuantized needs.");
                 continue;
             }
+            result.Add((node, table));
+        }
+        return result;
+    }
 
-            if (!done.TryGetValue(table.Name, out var q))
+    /// <summary>
+    /// Gather from a constant float table [vocabulary, width] along axis 0 (an embedding lookup) becomes
+    /// <c>com.microsoft.GatherBlockQuantized</c> with uint8-packed data [vocabulary, width × bits / 8], scales
+    /// [vocabulary, blocks] and, when asymmetric, zero points [vocabulary, blocks × bits / 8]: exactly the MatMulNBits
+    /// layout of the transposed table, so the same kernel quantizes it. Returns the tables it replaced.
+    /// </summary>
+    private static List<TensorProto> QuantizeEmbeddings(QuantizationContext context, Func<NodeProto, TensorProto, int> bitsOf, int blockSize)
+    {
+        var replaced = new List<TensorProto>();
+        var done = new Dictionary<(string Table, int Bits), (TensorProto Packed, TensorProto Scales, TensorProto? ZeroPoints)>();
+        foreach (var (node, table) in EmbeddingCandidates(context))
+        {
+            int bits = bitsOf(node, table);
+            if (!done.TryGetValue((table.Name, bits), out var q))
             {
                 var candidate = new WeightCandidate(node, table, table.Dims[1], table.Dims[0], Transposed: true, Bias: null);
                 q = AddQuantizedWeight(context, candidate, bits, blockSize, "GatherBlockQuantized");
@@ -95,8 +114,8 @@ internal static class BlockwisePass
                 Reshape(q.Packed, vocabulary, table.Dims[1] * bits / 8);
                 Reshape(q.Scales, vocabulary, blocks);
                 if (q.ZeroPoints is not null) Reshape(q.ZeroPoints, vocabulary, bits == 4 ? (blocks + 1) / 2 : blocks);
-                done.Add(table.Name, q);
-                replaced.Add(table);
+                done.Add((table.Name, bits), q);
+                if (!replaced.Contains(table)) replaced.Add(table);
             }
 
             var replacement = new NodeProto { Name = node.Name, OpType = "GatherBlockQuantized", Domain = "com.microsoft" };
