@@ -105,7 +105,71 @@ public static class Calibrator
         var stats = names.Select(_ => new TensorStats()).ToList();
         if (names.Count == 0) return new ActivationRanges([], MethodName(settings), samples.Count);
 
-        string folder = Path.Combine(settings.WorkingDirectory ?? Path.GetTempPath(), "slmops-calibration-" + Guid.NewGuid().ToString("N")[..12]);
+        var passes = new List<Action<int, ReadOnlySpan<float>>> { (stat, values) => stats[stat].Observe(values, names[stat], fullPath) };
+        if (settings.Method == CalibrationMethod.Percentile) passes.Add((stat, values) => stats[stat].Count(values, settings.HistogramBins));
+        Observe(fullPath, names, samples, settings.WorkingDirectory, passes);
+
+        var ranges = names.Select((name, i) => new KeyValuePair<string, ActivationRange>(name,
+            settings.Method == CalibrationMethod.Percentile ? stats[i].PercentileRange(settings.Percentile) : stats[i].MinMaxRange()));
+        return new ActivationRanges(ranges, MethodName(settings), samples.Count);
+    }
+
+    /// <summary>
+    /// The mean square of each channel (the last dimension) of the float tensors <paramref name="tensors"/> of the main
+    /// graph over <paramref name="feeds"/>: what a mixed-precision search weighs each input channel of a MatMul by
+    /// (<see cref="MixedPrecision.RelativeError"/>). Runs the model once per sample, as <see cref="CalibrateTensors"/> does.
+    /// </summary>
+    /// <param name="modelPath">The float model.</param>
+    /// <param name="tensors">Each tensor to observe with its channel count (a tensor listed twice must give the same count).</param>
+    /// <param name="feeds">The samples: each maps every model input name to a tensor.</param>
+    /// <param name="workingDirectory">Where the temporary copy of the model is written; null: the system temp folder.</param>
+    public static IReadOnlyDictionary<string, float[]> ChannelEnergies(
+        string modelPath, IReadOnlyList<(string Tensor, int Channels)> tensors, IEnumerable<IReadOnlyDictionary<string, CalibrationInput>> feeds, string? workingDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(feeds);
+        ModelRunner.EnsureRuntime();
+        string fullPath = Path.GetFullPath(modelPath);
+        var samples = feeds.ToList();
+        if (samples.Count == 0)
+            throw Failed(fullPath, "Measuring activations needs at least one sample input; none was given.");
+        var channels = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (tensor, count) in tensors)
+        {
+            if (count < 1) throw new ArgumentException($"Tensor '{tensor}' is given {count} channels.", nameof(tensors));
+            if (channels.TryGetValue(tensor, out int seen) && seen != count)
+                throw new ArgumentException($"Tensor '{tensor}' is given {count} channels and {seen} elsewhere.", nameof(tensors));
+            channels[tensor] = count;
+        }
+
+        var names = channels.Keys.ToList();
+        var sums = names.Select(n => new double[channels[n]]).ToList();
+        var rows = new long[names.Count];
+        if (names.Count > 0)
+        {
+            Observe(fullPath, names, samples, workingDirectory, [(stat, values) =>
+            {
+                var sum = sums[stat];
+                if (values.Length % sum.Length != 0)
+                    throw Failed(fullPath, $"Tensor '{names[stat]}' has {values.Length:N0} values, not a multiple of its {sum.Length} channels.");
+                for (int i = 0; i < values.Length; i++) sum[i % sum.Length] += (double)values[i] * values[i];
+                rows[stat] += values.Length / sum.Length;
+            }]);
+        }
+
+        return names.Select((name, i) => (name, i)).ToDictionary(
+            p => p.name, p => sums[p.i].Select(v => rows[p.i] == 0 ? 0f : (float)(v / rows[p.i])).ToArray(), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Runs a copy of the model that outputs the tensors <paramref name="names"/> (<see cref="WriteObservingModel"/>)
+    /// over every sample once per pass, handing each tensor's values to the pass (by index into <paramref name="names"/>).
+    /// </summary>
+    private static void Observe(string fullPath, List<string> names, List<IReadOnlyDictionary<string, CalibrationInput>> samples,
+        string? workingDirectory, IReadOnlyList<Action<int, ReadOnlySpan<float>>> passes)
+    {
+        string folder = Path.Combine(workingDirectory ?? Path.GetTempPath(), "slmops-calibration-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         try
         {
@@ -130,12 +194,7 @@ public static class Calibrator
             using (session)
             {
                 var outputs = names.Where(n => !fromFeeds.Contains(n)).ToList();
-                RunAll(session, fullPath, samples, names, outputs, fromFeeds, (stat, values) => stats[stat].Observe(values, names[stat], fullPath));
-                if (settings.Method == CalibrationMethod.Percentile)
-                {
-                    foreach (var s in stats) s.StartHistogram(settings.HistogramBins);
-                    RunAll(session, fullPath, samples, names, outputs, fromFeeds, (stat, values) => stats[stat].Count(values));
-                }
+                foreach (var pass in passes) RunAll(session, fullPath, samples, names, outputs, fromFeeds, pass);
             }
         }
         finally
@@ -149,10 +208,6 @@ public static class Calibrator
                 // A file still open elsewhere: leave it to the temp cleaner rather than hide the result.
             }
         }
-
-        var ranges = names.Select((name, i) => new KeyValuePair<string, ActivationRange>(name,
-            settings.Method == CalibrationMethod.Percentile ? stats[i].PercentileRange(settings.Percentile) : stats[i].MinMaxRange()));
-        return new ActivationRanges(ranges, MethodName(settings), samples.Count);
     }
 
     private static string MethodName(CalibrationSettings settings) => settings.Method == CalibrationMethod.Percentile
@@ -290,15 +345,15 @@ public static class Calibrator
 
         private float MaxAbs => MathF.Max(MathF.Abs(_min), MathF.Abs(_max));
 
-        public void StartHistogram(int bins)
+        /// <summary>Counts |x| into <paramref name="bins"/> bins over [0, max |x|] of the first pass (the histogram starts at the first call).</summary>
+        public void Count(ReadOnlySpan<float> values, int bins)
         {
-            _histogram = new long[bins];
-            _binsPerUnit = float.IsFinite(_min) && MaxAbs > 0 ? bins / (double)MaxAbs : 0;
-        }
-
-        public void Count(ReadOnlySpan<float> values)
-        {
-            var histogram = _histogram!;
+            if (_histogram is null)
+            {
+                _histogram = new long[bins];
+                _binsPerUnit = float.IsFinite(_min) && MaxAbs > 0 ? bins / (double)MaxAbs : 0;
+            }
+            var histogram = _histogram;
             int last = histogram.Length - 1;
             foreach (float v in values) histogram[(int)Math.Min(Math.Abs(v) * _binsPerUnit, last)]++;
         }

@@ -308,6 +308,38 @@ public sealed class StaticQdqTests : IDisposable
     }
 
     [Fact]
+    public void Channel_energies_are_the_mean_square_per_channel_over_every_row_of_every_sample_and_clean_up()
+    {
+        string source = Write(_temp, Build());
+        string work = _temp.CreateDirectory("work");
+        var inputs = new[] { Input(1, rows: 2), Input(2, rows: 3) };
+
+        var energies = Calibrator.ChannelEnergies(source, [("x", K), ("r", N), ("x", K)], inputs.Select(Feed), work);
+
+        Assert.Equal(["x", "r"], energies.Keys);
+        var x = energies["x"];
+        Assert.Equal(K, x.Length);
+        for (int channel = 0; channel < K; channel++)
+        {
+            double expected = inputs.SelectMany(i => Enumerable.Range(0, i.Length / K).Select(row => (double)i[row * K + channel] * i[row * K + channel])).Average();
+            Assert.Equal(expected, x[channel], 5);
+        }
+
+        // r = relu(...): an inner activation, non-negative energies, some positive.
+        Assert.Equal(N, energies["r"].Length);
+        Assert.All(energies["r"], e => Assert.True(e >= 0));
+        Assert.Contains(energies["r"], e => e > 0);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work));
+
+        var mismatch = Assert.Throws<ArgumentException>(() => Calibrator.ChannelEnergies(source, [("x", K), ("x", 3)], inputs.Select(Feed)));
+        Assert.Contains("'x' is given 3 channels and 96 elsewhere", mismatch.Message, StringComparison.Ordinal);
+        var indivisible = Assert.Throws<QuantizationException>(() => Calibrator.ChannelEnergies(source, [("x", 5)], inputs.Select(Feed), work));
+        Assert.Equal(QuantizationErrorCodes.CalibrationFailed, indivisible.Code);
+        Assert.Contains("not a multiple of its 5 channels", indivisible.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work));
+    }
+
+    [Fact]
     public void Calibration_failures_are_SLM3008_and_bad_settings_SLM3001()
     {
         string source = Write(_temp, Build());
