@@ -37,6 +37,9 @@ public sealed record VariantManifest
     /// <summary>The files of the variant, relative to its folder, the model first.</summary>
     public required IReadOnlyList<VariantFile> Files { get; init; }
 
+    /// <summary>With <c>Precision="auto"</c>: what the search tried and chose; otherwise null.</summary>
+    public VariantAutoPrecision? Auto { get; init; }
+
     /// <summary>The version of the tool that made the variant.</summary>
     public required string ToolVersion { get; init; }
 
@@ -63,6 +66,7 @@ public sealed record VariantManifest
                 json.WriteEndObject();
             }
 
+            if (Auto is { } auto) WriteAuto(json, auto);
             if (Validation is { } v) WriteValidation(json, v);
             json.WritePropertyName("source");
             Source.Write(json);
@@ -100,6 +104,7 @@ public sealed record VariantManifest
                         q.GetProperty("weightBytesBefore").GetInt64(), q.GetProperty("weightBytesAfter").GetInt64(),
                         q.TryGetProperty("meanSparsity", out var sparsity) ? sparsity.GetDouble() : null)
                     : null,
+                Auto = root.TryGetProperty("auto", out var a) ? ReadAuto(a) : null,
                 Validation = root.TryGetProperty("validation", out var v) ? ReadValidation(v) : null,
                 Source = ReadFile(root.GetProperty("source")),
                 Files = root.GetProperty("files").EnumerateArray().Select(ReadFile).ToList(),
@@ -122,27 +127,50 @@ public sealed record VariantManifest
         v.GetProperty("kind").GetString()!,
         v.GetProperty("samples").GetInt32(),
         v.GetProperty("synthesized").GetBoolean(),
-        v.GetProperty("gates").EnumerateArray().Select(g => new VariantGate(
-            g.GetProperty("gate").GetString()!, g.GetProperty("subject").GetString()!,
-            g.GetProperty("measured").ValueKind == JsonValueKind.Null ? double.NaN : g.GetProperty("measured").GetDouble(),
-            g.GetProperty("threshold").GetDouble(), g.GetProperty("passed").GetBoolean())).ToList(),
+        ReadGates(v.GetProperty("gates")),
         v.GetProperty("failures").EnumerateArray().Select(f => f.GetString()!).ToList(),
         v.TryGetProperty("latencyMs", out var l)
             ? new VariantLatency(l.GetProperty("host").GetString()!, l.GetProperty("runs").GetInt32(), l.GetProperty("p50").GetDouble(),
                 l.GetProperty("p95").GetDouble(), l.GetProperty("originalP50").GetDouble(), l.GetProperty("originalP95").GetDouble())
             : null);
 
-    internal static void WriteValidation(Utf8JsonWriter json, VariantValidation v)
+    private static List<VariantGate> ReadGates(JsonElement gates) => gates.EnumerateArray().Select(g => new VariantGate(
+        g.GetProperty("gate").GetString()!, g.GetProperty("subject").GetString()!,
+        g.GetProperty("measured").ValueKind == JsonValueKind.Null ? double.NaN : g.GetProperty("measured").GetDouble(),
+        g.GetProperty("threshold").GetDouble(), g.GetProperty("passed").GetBoolean())).ToList();
+
+    private static VariantAutoPrecision ReadAuto(JsonElement a) => new(
+        a.GetProperty("chosen").GetString()!,
+        a.GetProperty("int8Layers").EnumerateArray().Select(l => l.GetString()!).ToList(),
+        a.GetProperty("explored").EnumerateArray().Select(t => new VariantTrial(
+            t.GetProperty("candidate").GetString()!, t.GetProperty("bytes").GetInt64(), t.GetProperty("passed").GetBoolean(), ReadGates(t.GetProperty("gates")))).ToList());
+
+    internal static void WriteAuto(Utf8JsonWriter json, VariantAutoPrecision auto)
     {
-        json.WriteStartObject("validation");
-        json.WriteString("mode", v.Mode);
-        json.WriteBoolean("passed", v.Passed);
-        json.WriteString("onnxRuntime", v.OnnxRuntime);
-        json.WriteString("kind", v.Kind);
-        json.WriteNumber("samples", v.Samples);
-        json.WriteBoolean("synthesized", v.Synthesized);
+        json.WriteStartObject("auto");
+        json.WriteString("chosen", auto.Chosen);
+        json.WriteStartArray("int8Layers");
+        foreach (string layer in auto.Int8Layers) json.WriteStringValue(layer);
+        json.WriteEndArray();
+        json.WriteStartArray("explored");
+        foreach (VariantTrial trial in auto.Explored)
+        {
+            json.WriteStartObject();
+            json.WriteString("candidate", trial.Candidate);
+            json.WriteNumber("bytes", trial.Bytes);
+            json.WriteBoolean("passed", trial.Passed);
+            WriteGates(json, trial.Gates);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteGates(Utf8JsonWriter json, IReadOnlyList<VariantGate> gates)
+    {
         json.WriteStartArray("gates");
-        foreach (VariantGate gate in v.Gates)
+        foreach (VariantGate gate in gates)
         {
             json.WriteStartObject();
             json.WriteString("gate", gate.Gate);
@@ -156,6 +184,18 @@ public sealed record VariantManifest
         }
 
         json.WriteEndArray();
+    }
+
+    internal static void WriteValidation(Utf8JsonWriter json, VariantValidation v)
+    {
+        json.WriteStartObject("validation");
+        json.WriteString("mode", v.Mode);
+        json.WriteBoolean("passed", v.Passed);
+        json.WriteString("onnxRuntime", v.OnnxRuntime);
+        json.WriteString("kind", v.Kind);
+        json.WriteNumber("samples", v.Samples);
+        json.WriteBoolean("synthesized", v.Synthesized);
+        WriteGates(json, v.Gates);
         json.WriteStartArray("failures");
         foreach (string failure in v.Failures) json.WriteStringValue(failure);
         json.WriteEndArray();

@@ -69,6 +69,39 @@ public class ValidationReportTests
     }
 
     [Fact]
+    public void An_auto_variant_shows_its_choice_and_every_candidate_tried_in_all_three_files()
+    {
+        var auto = VariantManifestTests.Manifest(new VariantQuantization("int4", 36, 1000, 300, null)) with
+        {
+            Auto = VariantManifestTests.Auto(),
+            Validation = VariantManifestTests.Validation(),
+        };
+        var report = new ValidationReport([new ReportEntry(auto, Shipped: true)], "1.2.3", "linux-x64");
+
+        using var doc = JsonDocument.Parse(report.ToJson());
+        var model = doc.RootElement.GetProperty("models")[0];
+        Assert.Equal("int4 + 2/3 int8", model.GetProperty("auto").GetProperty("chosen").GetString());
+        Assert.Equal(3, model.GetProperty("auto").GetProperty("explored").GetArrayLength());
+
+        string md = report.ToMarkdown();
+        Assert.Contains("| linux-arm64 | auto: int4 + 2/3 int8 | 55.0 MB |", md);
+        Assert.Contains("\nPrecision=auto on linux-arm64, the candidates in the order tried:\n\n| candidate | size | vs source | accuracy | result |\n|---|---:|---:|---|---|\n" +
+            "| int4 | 14.0 MB | 0.16× | MinCosine 0.87 ≥ 0.99 | failed |\n" +
+            "| int8-weight + embeddings | 26.0 MB | 0.29× | MinCosine 0.9992 ≥ 0.99 | passed |\n" +
+            "| int4 + 2/3 int8 (chosen) | 19.5 MB | 0.22× | MinCosine 0.9902 ≥ 0.99 | passed |\n", md);
+
+        XDocument page = XDocument.Parse(report.ToHtml());
+        var points = page.Descendants(Svg + "svg").First().Descendants(Svg + "circle").ToList();
+        // The source, the shipped variant, and the two other candidates as small rings (red failed, green passed).
+        Assert.Equal(4, points.Count);
+        Assert.Contains(points, p => p.Attribute("r")!.Value == "3" && p.Attribute("stroke")!.Value == "#b00020" && p.Value.StartsWith("MiniLm auto candidate int4 (linux-arm64): 14.0 MB, 0.87, failed", StringComparison.Ordinal));
+        Assert.Contains(points, p => p.Attribute("r")!.Value == "3" && p.Attribute("stroke")!.Value == "#0b6b2b");
+        Assert.Contains(points, p => p.Value.StartsWith("MiniLm auto: int4 + 2/3 int8 (linux-arm64): 55.0 MB", StringComparison.Ordinal));
+        Assert.Equal(2, page.Descendants(Html + "table").Count());
+        Assert.Contains(page.Descendants(Html + "td"), td => td.Value == "int4 + 2/3 int8 (chosen)");
+    }
+
+    [Fact]
     public void Without_validated_variants_the_charts_say_so()
     {
         var copy = VariantManifestTests.Manifest(null);

@@ -52,6 +52,30 @@ public class VariantManifestTests
         passed ? [] : ["SLM4003: The output 'last_hidden_state' has 3 NaN or infinite values where the original's are finite."],
         new VariantLatency("linux-x64", 10, 12.1234, 14.5, 10.6, 11.9));
 
+    internal static VariantAutoPrecision Auto() => new("int4 + 2/3 int8", ["W1", "table"],
+    [
+        new VariantTrial("int4", 14_000_000, false, [new VariantGate("MinCosine", "embedding", 0.87, 0.99, false)]),
+        new VariantTrial("int8-weight + embeddings", 26_000_000, true, [new VariantGate("MinCosine", "embedding", 0.9992, 0.99, true)]),
+        new VariantTrial("int4 + 2/3 int8", 19_500_000, true, [new VariantGate("MinCosine", "embedding", 0.9902, 0.99, true)]),
+    ]);
+
+    [Fact]
+    public void An_auto_section_lists_the_choice_the_kept_layers_and_every_candidate_before_the_validation()
+    {
+        string json = (Manifest(new VariantQuantization("int4", 36, 1000, 300, null)) with { Auto = Auto(), Validation = Validation() }).ToJson();
+
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        Assert.Equal(["schemaVersion", "name", "kind", "target", "precision", "quantization", "auto", "validation", "source", "files", "tool"], root.EnumerateObject().Select(p => p.Name));
+        var auto = root.GetProperty("auto");
+        Assert.Equal(["chosen", "int8Layers", "explored"], auto.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["W1", "table"], auto.GetProperty("int8Layers").EnumerateArray().Select(l => l.GetString()));
+        var trial = auto.GetProperty("explored")[0];
+        Assert.Equal(["candidate", "bytes", "passed", "gates"], trial.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(("int4", 14_000_000L, false, 0.87), (trial.GetProperty("candidate").GetString(), trial.GetProperty("bytes").GetInt64(),
+            trial.GetProperty("passed").GetBoolean(), trial.GetProperty("gates")[0].GetProperty("measured").GetDouble()));
+    }
+
     [Fact]
     public void The_validation_section_follows_the_quantization_and_rounds_what_it_measured()
     {
@@ -81,7 +105,7 @@ public class VariantManifestTests
     public void Read_gives_back_what_ToJson_wrote(bool withEverything)
     {
         var manifest = withEverything
-            ? Manifest(new VariantQuantization("int4", 36, 1000, 300, 0.5)) with { Validation = Validation(passed: false, mode: "warn") }
+            ? Manifest(new VariantQuantization("int4", 36, 1000, 300, 0.5)) with { Auto = Auto(), Validation = Validation(passed: false, mode: "warn") }
             : Manifest(null);
 
         var read = VariantManifest.Read(manifest.ToJson());

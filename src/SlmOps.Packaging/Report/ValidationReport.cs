@@ -63,6 +63,7 @@ public sealed class ValidationReport
                 json.WriteNumber("variantBytes", entry.VariantBytes);
                 json.WriteNumber("sizeRatio", Math.Round(entry.SizeRatio, 4));
                 if (m.Quantization is { } q) json.WriteString("quantization", q.Settings);
+                if (m.Auto is { } auto) VariantManifest.WriteAuto(json, auto);
                 if (m.Validation is { } v) VariantManifest.WriteValidation(json, v);
                 json.WriteEndObject();
             }
@@ -92,7 +93,7 @@ public sealed class ValidationReport
             foreach (ReportEntry entry in model)
             {
                 VariantManifest m = entry.Manifest;
-                md.Append("| ").Append(m.Target.Name).Append(" | ").Append(m.Precision).Append(" | ").Append(Megabytes(entry.VariantBytes))
+                md.Append("| ").Append(m.Target.Name).Append(" | ").Append(PrecisionText(m)).Append(" | ").Append(Megabytes(entry.VariantBytes))
                     .Append(" | ").Append(Ratio(entry.SizeRatio)).Append(" | ").Append(LatencyText(m.Validation?.Latency)).Append(" |");
                 foreach (string gate in gates) md.Append(' ').Append(GateText(entry, gate)).Append(" |");
                 md.Append(' ').Append(entry.Status == "failed" ? "**failed**" : entry.Status).Append(" |\n");
@@ -103,6 +104,17 @@ public sealed class ValidationReport
             {
                 md.Append('\n');
                 foreach (var (target, failure) in failures) md.Append("- ").Append(target).Append(": ").Append(EscapeMarkdown(failure)).Append('\n');
+            }
+
+            foreach (ReportEntry entry in model.Where(e => e.Manifest.Auto is not null))
+            {
+                md.Append("\nPrecision=auto on ").Append(entry.Manifest.Target.Name).Append(", the candidates in the order tried:\n\n| candidate | size | vs source | accuracy | result |\n|---|---:|---:|---|---|\n");
+                foreach (VariantTrial trial in entry.Manifest.Auto!.Explored)
+                {
+                    md.Append("| ").Append(EscapeMarkdown(trial.Candidate)).Append(trial.Candidate == entry.Manifest.Auto.Chosen ? " (chosen)" : "").Append(" | ")
+                        .Append(Megabytes(trial.Bytes)).Append(" | ").Append(Ratio(trial.Bytes / (double)entry.Manifest.Source.Size)).Append(" | ")
+                        .Append(EscapeMarkdown(TrialGates(trial))).Append(" | ").Append(trial.Passed ? "passed" : "failed").Append(" |\n");
+                }
             }
 
             md.Append('\n');
@@ -136,7 +148,7 @@ public sealed class ValidationReport
             foreach (ReportEntry entry in model)
             {
                 VariantManifest m = entry.Manifest;
-                html.Append("<tr><td>").Append(Escape(m.Target.Name)).Append("</td><td>").Append(Escape(m.Precision)).Append("</td><td>")
+                html.Append("<tr><td>").Append(Escape(m.Target.Name)).Append("</td><td>").Append(Escape(PrecisionText(m))).Append("</td><td>")
                     .Append(Megabytes(entry.VariantBytes)).Append("</td><td>").Append(Ratio(entry.SizeRatio)).Append("</td><td>")
                     .Append(Escape(LatencyText(m.Validation?.Latency))).Append("</td>");
                 foreach (string gate in gates) html.Append("<td>").Append(Escape(GateText(entry, gate))).Append("</td>");
@@ -150,6 +162,20 @@ public sealed class ValidationReport
                 html.Append("<ul>\n");
                 foreach (var (target, failure) in failures) html.Append("<li class=\"failed\">").Append(Escape(target + ": " + failure)).Append("</li>\n");
                 html.Append("</ul>\n");
+            }
+
+            foreach (ReportEntry entry in model.Where(e => e.Manifest.Auto is not null))
+            {
+                html.Append("<p>Precision=auto on ").Append(Escape(entry.Manifest.Target.Name)).Append(", the candidates in the order tried:</p>\n<table>\n<tr><th>candidate</th><th>size</th><th>vs source</th><th>accuracy</th><th>result</th></tr>\n");
+                foreach (VariantTrial trial in entry.Manifest.Auto!.Explored)
+                {
+                    string result = trial.Passed ? "passed" : "failed";
+                    html.Append("<tr><td>").Append(Escape(trial.Candidate + (trial.Candidate == entry.Manifest.Auto.Chosen ? " (chosen)" : ""))).Append("</td><td>")
+                        .Append(Megabytes(trial.Bytes)).Append("</td><td>").Append(Ratio(trial.Bytes / (double)entry.Manifest.Source.Size)).Append("</td><td>")
+                        .Append(Escape(TrialGates(trial))).Append("</td><td class=\"").Append(result).Append("\">").Append(result).Append("</td></tr>\n");
+                }
+
+                html.Append("</table>\n");
             }
         }
 
@@ -200,6 +226,12 @@ public sealed class ValidationReport
         ? string.Create(CultureInfo.InvariantCulture, $"{Number(g.Measured)} {(g.IsMinimum ? "≥" : "≤")} {Number(g.Threshold)} {(g.Passed ? "pass" : "FAIL")}")
         : "–";
 
+    /// <summary>The precision column: <c>auto: int4 + 38/40 int8</c> for a variant <c>Precision="auto"</c> chose.</summary>
+    private static string PrecisionText(VariantManifest m) => m.Auto is { } auto ? "auto: " + auto.Chosen : m.Precision;
+
+    private static string TrialGates(VariantTrial trial) => string.Join(", ", VariantGate.Binding(trial.Gates).Select(g =>
+        string.Create(CultureInfo.InvariantCulture, $"{g.Gate} {Number(g.Measured)} {(g.IsMinimum ? "≥" : "≤")} {Number(g.Threshold)}")));
+
     private static string LatencyText(VariantLatency? latency) => latency is null
         ? "–"
         : string.Create(CultureInfo.InvariantCulture, $"{latency.P50:0.0} ms ({latency.OriginalP50:0.0} ms)");
@@ -220,11 +252,15 @@ public sealed class ValidationReport
     /// <summary>
     /// Every variant as a point: x its size in MB, y its accuracy (the worst pooled-embedding cosine when measured,
     /// otherwise 1 − the worst relative error; 1 for a copy). Failed variants are drawn in red; each model's source
-    /// is a grey ring at its size and accuracy 1, the point every variant is measured against.
+    /// is a grey ring at its size and accuracy 1, the point every variant is measured against. The other candidates
+    /// <c>Precision="auto"</c> tried are small rings (green passed, red failed): the frontier the search explored.
     /// </summary>
     private string SizeAccuracyChart()
     {
         var points = Entries.Select(e => (Entry: e, X: e.VariantBytes / 1e6, Y: Accuracy(e))).Where(p => p.Y is not null).ToList();
+        var trials = Entries.Where(e => e.Manifest.Auto is not null)
+            .SelectMany(e => e.Manifest.Auto!.Explored.Where(t => t.Candidate != e.Manifest.Auto.Chosen).Select(t => (Entry: e, Trial: t, X: t.Bytes / 1e6, Y: Accuracy(t.Gates))))
+            .Where(p => p.Y is not null).ToList();
         var svg = new StringBuilder();
         svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-label=\"size against accuracy per variant\">\n");
         if (points.Count == 0)
@@ -234,23 +270,30 @@ public sealed class ValidationReport
         }
 
         var sources = points.GroupBy(p => p.Entry.Manifest.Name).Select(g => (Name: g.Key, X: g.Max(p => p.Entry.Manifest.Source.Size) / 1e6)).ToList();
-        double maxX = Math.Max(Math.Max(points.Max(p => p.X), sources.Max(s => s.X)) * 1.1, 0.001);
-        double minY = Math.Min(points.Min(p => p.Y!.Value), 0.99);
+        double maxX = Math.Max(new[] { points.Max(p => p.X), sources.Max(s => s.X), trials.Select(t => t.X).DefaultIfEmpty(0).Max() }.Max() * 1.1, 0.001);
+        double minY = Math.Min(Math.Min(points.Min(p => p.Y!.Value), trials.Select(t => t.Y!.Value).DefaultIfEmpty(1).Min()), 0.99);
         minY = Math.Floor(minY * 100) / 100 - 0.01;
         Axes(svg, "size (MB)", "accuracy", 0, maxX, minY, 1.0);
         double PlotX(double x) => Left + (x / maxX) * (Width - Left - Right);
+        double PlotY(double y) => Top + (1.0 - y) / (1.0 - minY) * (Height - Top - Bottom);
         foreach (var (name, x) in sources)
         {
             string label = $"{name} source";
             Point(svg, PlotX(x), Top, "none\" stroke=\"#757575\" stroke-width=\"2", label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB"));
         }
 
+        foreach (var (entry, trial, x, y) in trials)
+        {
+            string title = string.Create(CultureInfo.InvariantCulture, $"{entry.Manifest.Name} auto candidate {trial.Candidate} ({entry.Manifest.Target.Name}): {x:0.0} MB, {Number(y!.Value)}, {(trial.Passed ? "passed" : "failed")}");
+            svg.Append(string.Create(CultureInfo.InvariantCulture,
+                $"<circle cx=\"{PlotX(x):0.#}\" cy=\"{PlotY(y.Value):0.#}\" r=\"3\" fill=\"none\" stroke=\"{(trial.Passed ? "#0b6b2b" : "#b00020")}\" stroke-width=\"1.5\"><title>{Escape(title)}</title></circle>\n"));
+        }
+
         foreach (var (entry, x, y) in points)
         {
-            double py = Top + (1.0 - y!.Value) / (1.0 - minY) * (Height - Top - Bottom);
             string color = entry.Status == "failed" ? "#b00020" : entry.Status == "warned" ? "#a15c00" : "#1565c0";
-            string label = $"{entry.Manifest.Name} {entry.Manifest.Precision} ({entry.Manifest.Target.Name})";
-            Point(svg, PlotX(x), py, color, label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB, {Number(y.Value)}"));
+            string label = $"{entry.Manifest.Name} {PrecisionText(entry.Manifest)} ({entry.Manifest.Target.Name})";
+            Point(svg, PlotX(x), PlotY(y!.Value), color, label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB, {Number(y.Value)}"));
         }
 
         svg.Append("</svg>\n");
@@ -269,9 +312,16 @@ public sealed class ValidationReport
     private static double? Accuracy(ReportEntry entry)
     {
         if (entry.Manifest.Validation is not { } v) return null;
-        if (Worst(entry, "MinCosine") is { } cosine) return Clamp(cosine.Measured);
-        if (Worst(entry, "MaxRelativeError") is { } error) return Clamp(1 - error.Measured);
-        return v.Passed && entry.Manifest.Quantization is null ? 1.0 : null;
+        return Accuracy(v.Gates) ?? (v.Passed && entry.Manifest.Quantization is null ? 1.0 : null);
+    }
+
+    /// <summary>The worst cosine when measured, else 1 − the worst relative error, else null.</summary>
+    private static double? Accuracy(IEnumerable<VariantGate> gates)
+    {
+        var binding = VariantGate.Binding(gates).ToList();
+        if (binding.FirstOrDefault(g => g.Gate == "MinCosine") is { } cosine) return Clamp(cosine.Measured);
+        if (binding.FirstOrDefault(g => g.Gate == "MaxRelativeError") is { } error) return Clamp(1 - error.Measured);
+        return null;
 
         static double Clamp(double value) => double.IsFinite(value) ? Math.Clamp(value, 0, 1) : 0;
     }
