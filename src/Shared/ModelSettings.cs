@@ -61,7 +61,7 @@ namespace SlmOps
     /// </summary>
     internal static class ModelSettings
     {
-        private static readonly string[] BlockWise = { "int4", "int8-weight" };
+        private static readonly string[] BlockWise = { "int4", "int8-weight", "auto" };
 
         public static readonly ModelSetting Precision = ModelSetting.Any("Precision");
         public static readonly ModelSetting BlockSize = ModelSetting.For("BlockSize", BlockWise);
@@ -78,6 +78,7 @@ namespace SlmOps
         public static readonly ModelSetting QdqWeights = ModelSetting.For("QdqWeights", "qdq");
         public static readonly ModelSetting QuantizeEmbeddings = ModelSetting.For("QuantizeEmbeddings", BlockWise);
         public static readonly ModelSetting ScaleSearch = ModelSetting.For("ScaleSearch", BlockWise);
+        public static readonly ModelSetting Int8Layers = ModelSetting.For("Int8Layers", "int4");
         public static readonly ModelSetting AllowHardLinks = ModelSetting.Any("AllowHardLinks");
         public static readonly ModelSetting ValidationMode = ModelSetting.Validation("ValidationMode");
         public static readonly ModelSetting SampleData = ModelSetting.Validation("SampleData");
@@ -95,7 +96,7 @@ namespace SlmOps
         {
             Precision, BlockSize, Symmetric, AccuracyLevel, Int8Format, Int8Weights, QuantizeInclude, QuantizeExclude,
             QuantizeMinElements, Prune, CalibrationRanges, ActivationType, QdqWeights, QuantizeEmbeddings, ScaleSearch,
-            AllowHardLinks, ValidationMode, SampleData, Tokenizer, MinCosine, MaxRelativeError, MinTop1Agreement,
+            Int8Layers, AllowHardLinks, ValidationMode, SampleData, Tokenizer, MinCosine, MaxRelativeError, MinTop1Agreement,
             MaxModelSize, MaxLoadTime, MaxLatency, MaxMemory,
         };
 

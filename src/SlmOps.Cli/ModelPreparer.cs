@@ -41,7 +41,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             else
             {
                 var variant = MakeVariant(request, source, outputs);
-                var validation = Validate(request, source, variant, outputs);
+                var validation = Validate(request, source, variant, outputs, variant.Checked);
                 if (validation is null) return false;
                 Package(request, source, variant, validation.Value.Manifest, validation.Value.Summary, outputs, clock.Elapsed);
             }
@@ -90,8 +90,12 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         public void Dispose() => Model.Dispose();
     }
 
-    /// <summary>The variant as written: the options it was made with, its files, and what quantization did (null: a copy).</summary>
-    private sealed record Variant(QuantizationOptions Options, IReadOnlyList<VariantFile> Files, VariantQuantization? Quantization)
+    /// <summary>
+    /// The variant as written: the options it was made with, its files, what quantization did (null: a copy), with
+    /// <c>Precision="auto"</c> what the search tried, and the checks it has been through already (the search's).
+    /// </summary>
+    private sealed record Variant(QuantizationOptions Options, IReadOnlyList<VariantFile> Files, VariantQuantization? Quantization,
+        VariantAutoPrecision? Auto = null, ValidationResult? Checked = null)
     {
         public bool IsCopy => Quantization is null;
     }
@@ -124,7 +128,10 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         }
     }
 
-    /// <summary>Make the variant: for the request's target, quantized by the engine or copied as is.</summary>
+    /// <summary>
+    /// Make the variant: for the request's target, quantized by the engine or copied as is; with
+    /// <c>Precision="auto"</c>, the candidate <see cref="PrecisionSearch"/> chooses.
+    /// </summary>
     private Variant MakeVariant(ModelRequest request, Source source, ModelOutputs outputs)
     {
         var options = request.Quantize.ToOptions(request.Target);
@@ -141,11 +148,27 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             }
 
             diagnostics.Progress($"SlmOps: {request.Name} ({request.Target}): the variant made with these settings is unchanged; validating it again");
-            return new Variant(options, previous.Files, previous.Quantization);
+            if (previous.Auto is { } auto && previous.Precision is { } chosen)
+                options = options with { Precision = QuantizationNames.ParsePrecision(chosen), Int8Layers = auto.Int8Layers };
+            return new Variant(options, previous.Files, previous.Quantization, previous.Auto);
+        }
+
+        PrecisionSearch.Outcome? search = null;
+        if (request.Quantize.IsAuto)
+        {
+            var (mode, gates, budgets) = VariantChecks.Read(request.Quantize, PrecisionSearch.Auto, source.Contract.Kind);
+            if (mode == ValidationMode.Off)
+            {
+                throw new ValidationException(ValidationCodes.InvalidSettings, null,
+                    "Precision=\"auto\" chooses the precision by validating candidates, and ValidationMode=\"off\" turns validation off. Set ValidationMode to error or warn, or choose a Precision.");
+            }
+
+            search = new PrecisionSearch(diagnostics, heartbeat).Run(request, source.Model, source.Contract.Kind, gates, budgets);
+            options = search.Chosen.Options ?? options with { Precision = Precision.Fp32 };
         }
 
         Variant variant;
-        if (request.Quantize.IsPassThrough)
+        if (search is { Chosen.Options: null } || (search is null && request.Quantize.IsPassThrough))
         {
             heartbeat?.Step("copying the model");
             variant = new Variant(options, CopyVariant(request, source.Model, outputs), null);
@@ -163,8 +186,9 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             variant = QuantizeVariant(request, source.Model, options, outputs);
         }
 
+        if (search is not null) variant = variant with { Auto = search.ToManifest(), Checked = search.Chosen.Result };
         outputs.Add(outputs.VariantKeyPath);
-        new VariantKey(key, variant.Quantization, variant.Files).Save(outputs.VariantKeyPath);
+        new VariantKey(key, variant.Quantization, variant.Files, QuantizationNames.Format(options.Precision), variant.Auto).Save(outputs.VariantKeyPath);
         return variant;
     }
 
@@ -173,14 +197,15 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     /// gates. Returns the manifest section and summary text (both null when ValidationMode is off), or null after
     /// reporting the failed checks as errors: the model's outputs are then discarded, except the variant and its key.
     /// </summary>
-    private (VariantValidation? Manifest, string? Summary)? Validate(ModelRequest request, Source source, Variant variant, ModelOutputs outputs)
+    /// <param name="measured">The checks run already, by <see cref="PrecisionSearch"/> on these bytes; null: run them.</param>
+    private (VariantValidation? Manifest, string? Summary)? Validate(ModelRequest request, Source source, Variant variant, ModelOutputs outputs, ValidationResult? measured)
     {
         string precision = QuantizationNames.Format(variant.Options.Precision);
-        var (mode, gates, budgets) = VariantChecks.Read(request.Quantize, precision);
+        var (mode, gates, budgets) = VariantChecks.Read(request.Quantize, variant.Auto is null ? precision : PrecisionSearch.Auto, source.Contract.Kind);
         if (mode == ValidationMode.Off) return (null, null);
 
         heartbeat?.Step("validating the variant in ONNX Runtime");
-        ValidationResult result = VariantChecks.Run(source.Model.FilePath, outputs.VariantPath, variant.IsCopy, source.Contract.Kind, gates, request.Quantize);
+        ValidationResult result = measured ?? VariantChecks.Run(source.Model.FilePath, outputs.VariantPath, variant.IsCopy, source.Contract.Kind, gates, request.Quantize);
         bool onTarget = request.Target.SharesArchitectureWith(System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier);
         if (!onTarget && (budgets.MaxLoadTime ?? budgets.MaxLatency ?? budgets.MaxMemory) is not null)
         {
@@ -188,8 +213,8 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
                 $"SlmModel '{request.Name}' ({request.Target}): the load time, latency and memory budgets are not checked: they are measured on this {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier} machine, not on {request.Target}.");
         }
 
-        result = VariantChecks.HoldTo(result, budgets, variant.Files.Sum(f => f.Size), onTarget);
-        string subject = $"SlmModel '{request.Name}' ({request.Target}, {precision})";
+        if (measured is null) result = VariantChecks.HoldTo(result, budgets, variant.Files.Sum(f => f.Size), onTarget);
+        string subject = $"SlmModel '{request.Name}' ({request.Target}, {(variant.Auto is { } auto ? $"auto: {auto.Chosen}" : precision)})";
         foreach (ValidationFailure failure in result.Failures)
         {
             string message = $"{subject}: {failure.Message}";
@@ -217,7 +242,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         Reported[outputs.ManifestPath] = new ReportEntry(manifest, Shipped: true);
 
         long before = source.Model.FileLength + source.Model.ExternalDataFiles.Sum(f => f.FileLength);
-        diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {manifest.Precision}, " +
+        diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {(manifest.Auto is { } auto ? $"auto: {auto.Chosen}" : manifest.Precision)}, " +
             $"{InspectCommand.FormatBytes(before)} -> {InspectCommand.FormatBytes(variant.Files.Sum(f => f.Size))}, " +
             (validationSummary is null ? "" : validationSummary + ", ") +
             $"{elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
@@ -231,6 +256,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             Target = request.Target,
             Precision = QuantizationNames.Format(variant.Options.Precision),
             Quantization = variant.Quantization,
+            Auto = variant.Auto,
             Validation = validation,
             Source = new VariantFile(request.DisplayPath, source.Model.Sha256!, source.Model.FileLength),
             Files = variant.Files,

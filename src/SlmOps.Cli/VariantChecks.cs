@@ -13,16 +13,16 @@ namespace SlmOps.Cli;
 internal static class VariantChecks
 {
     /// <summary>
-    /// The item's <c>ValidationMode</c>, the precision's default gates with the item's gate metadata over them, and
-    /// the item's budgets. Throws <see cref="ValidationException"/> (SLM4006) for a malformed one.
+    /// The item's <c>ValidationMode</c>, the precision's default gates (for the model's kind) with the item's gate
+    /// metadata over them, and the item's budgets. Throws <see cref="ValidationException"/> (SLM4006) for a malformed one.
     /// </summary>
-    public static (ValidationMode Mode, ValidationGates Gates, ValidationBudgets Budgets) Read(QuantizeSettings settings, string precision)
+    public static (ValidationMode Mode, ValidationGates Gates, ValidationBudgets Budgets) Read(QuantizeSettings settings, string precision, string kind)
     {
         try
         {
             return (
                 ValidationModes.Parse(settings[ModelSettings.ValidationMode]),
-                ValidationGates.DefaultsFor(precision).With(ModelSettings.Gates
+                ValidationGates.DefaultsFor(precision, kind).With(ModelSettings.Gates
                     .Where(g => settings[g].Trim().Length > 0)
                     .Select(g => KeyValuePair.Create(g.Metadata, settings[g]))),
                 ValidationBudgets.Parse(settings[ModelSettings.MaxModelSize], settings[ModelSettings.MaxLoadTime], settings[ModelSettings.MaxLatency], settings[ModelSettings.MaxMemory]));
@@ -68,15 +68,11 @@ internal static class VariantChecks
     }
 
     /// <summary>Runs the checks: against the original for a rewritten variant, on its own for a copy.</summary>
-    public static ValidationResult Run(string original, string variant, bool copy, string kind, ValidationGates gates, QuantizeSettings item)
+    /// <param name="samples">The item's samples read already (<see cref="VariantValidator.LoadSamples"/>); null: read or synthesize them.</param>
+    public static ValidationResult Run(string original, string variant, bool copy, string kind, ValidationGates gates, QuantizeSettings item,
+        IReadOnlyList<IReadOnlyList<TensorSample>>? samples = null)
     {
-        var settings = new ValidationSettings
-        {
-            Kind = kind,
-            Gates = gates,
-            SampleData = item.Optional(ModelSettings.SampleData),
-            Tokenizer = item.Optional(ModelSettings.Tokenizer),
-        };
+        var settings = Settings(kind, gates, item) with { Samples = samples };
         try
         {
             return copy ? VariantValidator.ValidateCopy(variant, settings) : VariantValidator.Validate(original, variant, settings);
@@ -89,6 +85,15 @@ internal static class VariantChecks
             return ValidationResult.Stopped(ex, settings.Synthesizes);
         }
     }
+
+    /// <summary>The validation settings of an item: its kind, gates, sample data and tokenizer.</summary>
+    public static ValidationSettings Settings(string kind, ValidationGates gates, QuantizeSettings item) => new()
+    {
+        Kind = kind,
+        Gates = gates,
+        SampleData = item.Optional(ModelSettings.SampleData),
+        Tokenizer = item.Optional(ModelSettings.Tokenizer),
+    };
 
     /// <summary>
     /// Static QDQ without <c>CalibrationRanges</c>: the activation ranges from the item's <c>SampleData</c>, computed in
@@ -106,7 +111,7 @@ internal static class VariantChecks
         return Calibrator.Calibrate(source, options, samples.Select(sample => (IReadOnlyDictionary<string, CalibrationInput>)sample.ToDictionary(s => s.Name, ToCalibration)));
     }
 
-    private static CalibrationInput ToCalibration(TensorSample sample) => sample.Values switch
+    public static CalibrationInput ToCalibration(TensorSample sample) => sample.Values switch
     {
         float[] f when sample.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float => CalibrationInput.Float(f, sample.Shape),
         long[] l when sample.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64 => CalibrationInput.Int64(l, sample.Shape),

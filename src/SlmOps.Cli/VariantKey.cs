@@ -12,8 +12,12 @@ namespace SlmOps.Cli;
 /// files. When a run finds the same key and the files unchanged it keeps the variant and validates it again: a
 /// changed gate or <c>ValidationMode</c> does not quantize again, not even after the gate failed the build (the key
 /// file and the variant are kept then, without a manifest or deps file, so the build still sees the model as stale).
+/// With <c>Precision="auto"</c> the gates, budgets and samples choose the candidate, so they are part of the key too:
+/// changing one searches again.
 /// </summary>
-internal sealed record VariantKey(string Key, VariantQuantization? Quantization, IReadOnlyList<VariantFile> Files)
+/// <param name="Precision">The precision the variant has (with <c>Precision="auto"</c>, the one chosen).</param>
+/// <param name="Auto">With <c>Precision="auto"</c>: what the search tried and chose.</param>
+internal sealed record VariantKey(string Key, VariantQuantization? Quantization, IReadOnlyList<VariantFile> Files, string? Precision = null, VariantAutoPrecision? Auto = null)
 {
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
 
@@ -28,6 +32,13 @@ internal sealed record VariantKey(string Key, VariantQuantization? Quantization,
             text.Append(setting.Key).Append('=').Append(request.Quantize[setting]).Append('\n');
         if (request.Quantize.CalibrationRanges.Length > 0)
             text.Append("ranges=").Append(AtomicFile.Sha256Of(request.Quantize.CalibrationRanges)).Append('\n');
+        else if (request.Quantize.IsAuto)
+        {
+            // The gates, budgets and samples decide which candidate auto keeps, so its bytes.
+            foreach (ModelSetting setting in ModelSettings.All.Where(s => s.Validates))
+                text.Append(setting.Key).Append('=').Append(request.Quantize[setting]).Append('\n');
+            foreach (string file in SampleFiles(request)) text.Append("sample=").Append(AtomicFile.Sha256Of(file)).Append('\n');
+        }
         else if (ModelRules.NormalizePrecision(request.Quantize[ModelSettings.Precision]) == "qdq")
         {
             // Calibrated from the sample data: their content decides the ranges, so the bytes.

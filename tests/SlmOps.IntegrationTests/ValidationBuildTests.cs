@@ -113,4 +113,25 @@ public sealed class ValidationBuildTests(SdkPackageFixture sdk)
         Assert.Equal(2, project.Invocations.Length);
         Assert.Contains("calibrated 2 activations", build.Output);
     }
+
+    [Fact]
+    public void Precision_auto_ships_the_smallest_candidate_within_the_gates_with_no_metadata_warning_and_reports_what_it_tried()
+    {
+        using var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "linear.onnx", OnnxModelFactory.CreateDense(128, 64));
+        project.WriteProject("""<SlmModel Include="models/linear.onnx" Precision="auto" BlockSize="16" MaxRelativeError="50%" />""");
+        project.WriteProgram(Program);
+
+        CommandResult build = project.Build();
+
+        build.AssertSuccess();
+        Assert.DoesNotContain("SLM1011", build.Output);
+        Assert.Matches(@"SlmOps: Linear \(linux-x64\): auto: int4, .* -> .*, validated: MaxRelativeError [0-9.]+ \(<= 0\.5\)", build.Output);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.OutputDirectory, "models", "Linear", "manifest.json")));
+        Assert.Equal("int4", manifest.RootElement.GetProperty("auto").GetProperty("chosen").GetString());
+        string report = File.ReadAllText(Path.Combine(project.Directory, "obj", "Debug", "net10.0", "slm", "slm-report.md"));
+        Assert.Contains("| linux-x64 | auto: int4 |", report);
+        Assert.Contains("| int4 (chosen) |", report);
+        project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
+    }
 }

@@ -84,6 +84,29 @@ public static class OnnxModelFactory
         return model;
     }
 
+    /// <summary>
+    /// <c>y = x · W + B</c> with <c>x: float[batch, inFeatures]</c> and weights uniform in [-1, 1) from
+    /// <paramref name="seed"/> (none exact in fp16): big enough that quantizing it makes it smaller.
+    /// </summary>
+    public static ModelProto CreateDense(int inFeatures, int outFeatures, int seed = 1)
+    {
+        var random = new Random(seed);
+        float[] Values(int count) => Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var graph = new GraphProto { Name = "dense" };
+        graph.Input.Add(TensorValue("x", DataType.Float, "batch", inFeatures));
+        graph.Output.Add(TensorValue("y", DataType.Float, "batch", outFeatures));
+        var w = new TensorProto { Name = "W", DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(FloatBytes(Values(inFeatures * outFeatures))) };
+        w.Dims.Add([inFeatures, outFeatures]);
+        var b = new TensorProto { Name = "B", DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(FloatBytes(Values(outFeatures))) };
+        b.Dims.Add(outFeatures);
+        graph.Initializer.Add([w, b]);
+        graph.Node.Add(Node("MatMul", "matmul", ["x", "W"], ["xw"]));
+        graph.Node.Add(Node("Add", "add", ["xw", "B"], ["y"]));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "SlmOps.Testing", ProducerVersion = "1.0", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        return model;
+    }
+
     /// <summary>Writes <paramref name="model"/> (default: <see cref="CreateLinear"/>) into <paramref name="directory"/> and returns the path.</summary>
     public static string Write(string directory, string fileName = "model.onnx", ModelProto? model = null)
     {

@@ -100,6 +100,18 @@ public static class VariantValidator
     }
 
     /// <summary>
+    /// The samples <see cref="Validate"/> runs with <paramref name="settings"/> (given, read from the sample data, or
+    /// synthesized from <paramref name="originalPath"/>'s inputs), for a caller that validates several variants of
+    /// one model on the same samples and needs them itself.
+    /// </summary>
+    /// <exception cref="ValidationException">The original cannot be loaded, or no sample can be made for it.</exception>
+    public static IReadOnlyList<IReadOnlyList<TensorSample>> LoadSamples(string originalPath, ValidationSettings settings)
+    {
+        using ModelRunner original = ModelRunner.Open(originalPath, settings.IntraOpThreads);
+        return settings.SamplesFor(originalPath, original, () => Synthesize(originalPath, original, settings.Synthesis));
+    }
+
+    /// <summary>
     /// Checks a model on its own, for a variant that is a byte copy of its original (fp32, no pruning): it loads in
     /// ONNX Runtime (SLM4001) and runs on the samples (SLM4002). There is no drift to measure, so no gates.
     /// </summary>
