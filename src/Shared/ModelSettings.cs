@@ -90,6 +90,7 @@ namespace SlmOps
         public static readonly ModelSetting MinCosine = ModelSetting.Gate("MinCosine");
         public static readonly ModelSetting MaxRelativeError = ModelSetting.Gate("MaxRelativeError");
         public static readonly ModelSetting MinTop1Agreement = ModelSetting.Gate("MinTop1Agreement");
+        public static readonly ModelSetting MaxPerplexityIncrease = ModelSetting.Gate("MaxPerplexityIncrease");
 
         /// <summary>In request order.</summary>
         public static readonly IReadOnlyList<ModelSetting> All = new[]
@@ -97,11 +98,11 @@ namespace SlmOps
             Precision, BlockSize, Symmetric, AccuracyLevel, Int8Format, Int8Weights, QuantizeInclude, QuantizeExclude,
             QuantizeMinElements, Prune, CalibrationRanges, ActivationType, QdqWeights, QuantizeEmbeddings, ScaleSearch,
             Int8Layers, AllowHardLinks, ValidationMode, SampleData, Tokenizer, MinCosine, MaxRelativeError, MinTop1Agreement,
-            MaxModelSize, MaxLoadTime, MaxLatency, MaxMemory,
+            MaxPerplexityIncrease, MaxModelSize, MaxLoadTime, MaxLatency, MaxMemory,
         };
 
         /// <summary>The drift gates, named as <c>ValidationGates</c> and <c>slmops validate --gate</c> name them.</summary>
-        public static readonly IReadOnlyList<ModelSetting> Gates = new[] { MinCosine, MaxRelativeError, MinTop1Agreement };
+        public static readonly IReadOnlyList<ModelSetting> Gates = new[] { MinCosine, MaxRelativeError, MinTop1Agreement, MaxPerplexityIncrease };
 
         /// <summary>The setting with request key <paramref name="key"/>, or null.</summary>
         public static ModelSetting? ByKey(string key)

@@ -112,6 +112,8 @@ internal static class ValidateCommand
         }
 
         if (r.Cosines.Count > 0) o.WriteLine($"Cosine     worst {N(r.Cosines.Min())}, mean {N(r.Cosines.Average())} over {r.Cosines.Count} embeddings");
+        if (r.Perplexity is { } p)
+            o.WriteLine($"Perplexity {N(p.Original)} -> {N(p.Variant)} ({(p.Increase * 100).ToString("+0.00;-0.00", CultureInfo.InvariantCulture)}%) over {p.Tokens} next tokens");
         foreach (GateResult g in r.Gates)
         {
             string relation = g.IsMinimum ? ">=" : "<=";

@@ -80,6 +80,28 @@ public sealed class PrepareAutoPrecisionTests : IDisposable
     }
 
     [Fact]
+    public void A_causal_LM_is_held_to_top1_agreement_and_perplexity_on_its_text_samples()
+    {
+        string source = CausalLmFactory.Write(_temp.CreateDirectory("lm"), CausalLmFactory.Create(trainingTexts: AccuracyTexts.All.Take(28)));
+        string texts = _temp.Combine("texts.txt");
+        File.WriteAllLines(texts, AccuracyTexts.All.Skip(28));
+        var model = new RequestModel(source, "TinyLm", _temp.Combine("obj"),
+            Settings: new Dictionary<string, string> { ["precision"] = "auto", ["blockSize"] = "16", ["sampleData"] = texts });
+
+        var result = Prepare(model);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        var manifest = Manifest(model);
+        var explored = Explored(manifest);
+        Assert.Equal(("int4", false), (explored[0].Candidate, explored[0].Passed));
+        Assert.Contains(explored, t => t.Candidate == manifest.GetProperty("auto").GetProperty("chosen").GetString() && t.Passed);
+        var gates = manifest.GetProperty("validation").GetProperty("gates").EnumerateArray().ToList();
+        Assert.Equal(["MaxPerplexityIncrease", "MinTop1Agreement"], gates.Select(g => g.GetProperty("gate").GetString()).Order());
+        Assert.All(gates, g => Assert.Equal("logits", g.GetProperty("subject").GetString()));
+        Assert.Equal("causal-lm", manifest.GetProperty("validation").GetProperty("kind").GetString());
+    }
+
+    [Fact]
     public void The_smallest_candidate_that_passes_ships_and_a_second_build_reuses_it_without_searching()
     {
         var model = Dense(("maxRelativeError", "100%"));

@@ -34,6 +34,28 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_causal_LM_on_text_samples_reports_its_perplexity_and_is_held_to_MaxPerplexityIncrease()
+    {
+        // Fitted to the first half of the texts and evaluated on the second.
+        string original = CausalLmFactory.Write(_temp.CreateDirectory("lm"), CausalLmFactory.Create(trainingTexts: AccuracyTexts.All.Take(28)));
+        string int8 = _temp.Combine("lm-int8.onnx"), int4 = _temp.Combine("lm-int4.onnx");
+        Assert.Equal(0, CliRunner.Run(["quantize", original, int8, "-p", "int8-weight", "--block-size", "16"]).ExitCode);
+        Assert.Equal(0, CliRunner.Run(["quantize", original, int4, "-p", "int4", "--block-size", "16"]).ExitCode);
+        string texts = _temp.Combine("texts.txt");
+        File.WriteAllLines(texts, AccuracyTexts.All.Skip(28));
+
+        var passed = CliRunner.Run(["validate", original, int8, "-p", "int8-weight", "--samples", texts]);
+        var failed = CliRunner.Run(["validate", original, int4, "-p", "int4", "--samples", texts]);
+
+        Assert.True(passed.ExitCode == 0, passed.Out + passed.Error);
+        Assert.Contains("kind causal-lm", passed.Out);
+        Assert.Matches(@"Perplexity [0-9.]+ -> [0-9.]+ \([+-][0-9.]+%\) over \d+ next tokens", passed.Out);
+        Assert.Matches(@"Gate       MaxPerplexityIncrease \(logits\) -?[0-9.]+ <= 0\.0200: pass", passed.Out);
+        Assert.True(failed.ExitCode == 1, failed.Out);
+        Assert.Matches(@"error SLM4010: .*: MaxPerplexityIncrease of 'logits' is [0-9.]+, above the gate's 0\.1\.", failed.Error);
+    }
+
+    [Fact]
     public void A_failed_gate_is_exit_code_1_with_an_SLM4010_line_naming_the_variant_the_value_and_the_threshold()
     {
         var (original, variant) = Quantized("int4");
@@ -63,7 +85,7 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("Foo=1", "'Foo' is not a validation gate; the gates are MinCosine, MaxRelativeError, MinTop1Agreement.")]
+    [InlineData("Foo=1", "'Foo' is not a validation gate; the gates are MinCosine, MaxRelativeError, MinTop1Agreement, MaxPerplexityIncrease.")]
     [InlineData("MinCosine", "--gate 'MinCosine' is not Name=Value, such as MinCosine=0.99.")]
     [InlineData("MinCosine=high", "MinCosine=\"high\" is not a threshold")]
     public void A_malformed_gate_is_a_usage_error(string gate, string message)

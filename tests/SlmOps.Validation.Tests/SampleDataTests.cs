@@ -138,6 +138,6 @@ public sealed class SampleDataTests : IDisposable
 
         var ex = Assert.Throws<ValidationException>(() => Load(texts, MiniLm.ModelPath, _dir.Combine("vocab.txt")));
 
-        Assert.Contains($"'{_dir.Combine("vocab.txt")}' does not exist. Put vocab.txt beside the model or give its path (Tokenizer metadata, --tokenizer).", ex.Message);
+        Assert.Contains($"'{_dir.Combine("vocab.txt")}' does not exist. Put vocab.txt (WordPiece) or vocab.json with merges.txt (byte-level BPE) beside the model, or give its path (Tokenizer metadata, --tokenizer).", ex.Message);
     }
 }

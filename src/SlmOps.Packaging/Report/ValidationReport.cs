@@ -251,7 +251,7 @@ public sealed class ValidationReport
 
     /// <summary>
     /// Every variant as a point: x its size in MB, y its accuracy (the worst pooled-embedding cosine when measured,
-    /// otherwise 1 − the worst relative error; 1 for a copy). Failed variants are drawn in red; each model's source
+    /// else the worst top-1 agreement, else 1 − the worst relative error; 1 for a copy). Failed variants are drawn in red; each model's source
     /// is a grey ring at its size and accuracy 1, the point every variant is measured against. The other candidates
     /// <c>Precision="auto"</c> tried are small rings (green passed, red failed): the frontier the search explored.
     /// </summary>
@@ -315,11 +315,12 @@ public sealed class ValidationReport
         return Accuracy(v.Gates) ?? (v.Passed && entry.Manifest.Quantization is null ? 1.0 : null);
     }
 
-    /// <summary>The worst cosine when measured, else 1 − the worst relative error, else null.</summary>
+    /// <summary>The worst cosine when measured, else the worst top-1 agreement (language models), else 1 − the worst relative error, else null.</summary>
     private static double? Accuracy(IEnumerable<VariantGate> gates)
     {
         var binding = VariantGate.Binding(gates).ToList();
         if (binding.FirstOrDefault(g => g.Gate == "MinCosine") is { } cosine) return Clamp(cosine.Measured);
+        if (binding.FirstOrDefault(g => g.Gate == "MinTop1Agreement") is { } top1) return Clamp(top1.Measured);
         if (binding.FirstOrDefault(g => g.Gate == "MaxRelativeError") is { } error) return Clamp(1 - error.Measured);
         return null;
 

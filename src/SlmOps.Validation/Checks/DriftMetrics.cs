@@ -104,4 +104,63 @@ public static class DriftMetrics
 
         return cosines;
     }
+    /// <summary>
+    /// The perplexity of a causal LM's next-token predictions on the samples, for the original and the variant:
+    /// exp of the mean −log softmax(logits[t])[id[t + 1]] over every position t whose token and next token the
+    /// attention mask keeps (all when there is none). Null when no position has a next token.
+    /// </summary>
+    /// <param name="original">The original's <c>logits</c> output ([batch, sequence, vocabulary]), one per sample.</param>
+    /// <param name="variant">The variant's, on the same samples.</param>
+    /// <param name="ids">Each sample's <c>input_ids</c> ([batch, sequence]).</param>
+    /// <param name="masks">Each sample's <c>attention_mask</c> ([batch, sequence]), or null.</param>
+    public static Perplexities? Perplexity(IReadOnlyList<OutputTensor> original, IReadOnlyList<OutputTensor> variant, IReadOnlyList<long[]> ids, IReadOnlyList<long[]?> masks)
+    {
+        double originalLoss = 0, variantLoss = 0;
+        long tokens = 0;
+        float[] scratch = [];
+        for (int s = 0; s < original.Count; s++)
+        {
+            float[] o = original[s].Floats ?? throw new ArgumentException("The logits must be floating point.");
+            float[] v = variant[s].Floats ?? throw new ArgumentException("The logits must be floating point.");
+            long[] shape = original[s].Shape;
+            if (shape.Length != 3) throw new ArgumentException($"The logits have rank 3 ([batch, sequence, vocabulary]), not {shape.Length}.");
+            int batch = (int)shape[0], sequence = (int)shape[1], vocabulary = (int)shape[2];
+            if (ids[s].Length != (long)batch * sequence)
+                throw new ArgumentException($"The input_ids have {ids[s].Length} values; the logits [{string.Join(", ", shape)}] need {batch * sequence}.");
+            if (scratch.Length < vocabulary) scratch = new float[vocabulary];
+            long[]? mask = masks[s];
+            for (int b = 0; b < batch; b++)
+            {
+                for (int t = 0; t + 1 < sequence; t++)
+                {
+                    int at = b * sequence + t;
+                    if (mask is not null && (mask[at] == 0 || mask[at + 1] == 0)) continue;
+                    long next = ids[s][at + 1];
+                    if (next < 0 || next >= vocabulary) throw new ArgumentException($"The token id {next} is outside the logits' vocabulary of {vocabulary}.");
+                    originalLoss += NegativeLogLikelihood(o.AsSpan(at * vocabulary, vocabulary), (int)next, scratch);
+                    variantLoss += NegativeLogLikelihood(v.AsSpan(at * vocabulary, vocabulary), (int)next, scratch);
+                    tokens++;
+                }
+            }
+        }
+
+        return tokens == 0 ? null : new Perplexities(Math.Exp(originalLoss / tokens), Math.Exp(variantLoss / tokens), tokens);
+    }
+
+    /// <summary>−log softmax(<paramref name="logits"/>)[<paramref name="target"/>], as log-sum-exp around the maximum.</summary>
+    private static double NegativeLogLikelihood(ReadOnlySpan<float> logits, int target, float[] scratch)
+    {
+        float max = TensorPrimitives.Max(logits);
+        Span<float> shifted = scratch.AsSpan(0, logits.Length);
+        TensorPrimitives.Subtract(logits, max, shifted);
+        TensorPrimitives.Exp(shifted, shifted);
+        return Math.Log(TensorPrimitives.Sum<float>(shifted)) + max - logits[target];
+    }
+}
+
+/// <summary>The perplexities of the original and the variant on the same tokens, and how many tokens were predicted.</summary>
+public sealed record Perplexities(double Original, double Variant, long Tokens)
+{
+    /// <summary>The variant's perplexity relative to the original's, minus 1 (0.05 = 5% higher).</summary>
+    public double Increase => Variant / Original - 1;
 }

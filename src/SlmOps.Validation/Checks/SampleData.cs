@@ -34,10 +34,17 @@ public static class SampleData
     /// <summary>A tensor file may not be larger than this (256 MiB).</summary>
     public const long MaxTensorFileBytes = 256L << 20;
 
+    /// <summary>The tokenizer files looked for beside the model, in this order, when none is given.</summary>
+    public static IReadOnlyList<string> TokenizerFiles { get; } = ["vocab.txt", "vocab.json"];
+
     /// <summary>Loads <paramref name="path"/> for a model with <paramref name="inputs"/> (graph order).</summary>
     /// <param name="path">A text file or a tensor folder.</param>
     /// <param name="inputs">The original model's graph inputs.</param>
-    /// <param name="tokenizerPath">For text: the WordPiece vocabulary; null: <c>vocab.txt</c> beside <paramref name="modelPath"/>.</param>
+    /// <param name="tokenizerPath">
+    /// For text: the tokenizer, by its file: a WordPiece <c>vocab.txt</c> (BERT and its family) or a byte-level BPE
+    /// <c>vocab.json</c> with <c>merges.txt</c> beside it (GPT-2 and its family); null: the first of
+    /// <see cref="TokenizerFiles"/> beside <paramref name="modelPath"/>.
+    /// </param>
     /// <param name="modelPath">The original model.</param>
     /// <exception cref="ValidationException">SLM4007: the samples cannot be read or do not fit the model.</exception>
     public static IReadOnlyList<IReadOnlyList<TensorSample>> Load(string path, IReadOnlyList<KeyValuePair<string, NodeMetadata>> inputs, string? tokenizerPath, string modelPath)
@@ -45,74 +52,143 @@ public static class SampleData
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full)) return LoadTensors(full, inputs);
         if (!File.Exists(full)) throw Invalid(full, "The sample data does not exist. Give a text file (one sample per line) or a folder of ONNX tensors (input_0.pb, …).");
-        return LoadTexts(full, inputs, Vocabulary(tokenizerPath, modelPath));
+        return LoadTexts(full, inputs, TokenizerOf(tokenizerPath, modelPath));
     }
 
     /// <summary>
     /// The files <see cref="Load"/> reads for <paramref name="path"/> (for incrementality), in a stable order: the
-    /// tensor files of a folder, or a text file and its vocabulary.
+    /// tensor files of a folder, or a text file and its tokenizer's files.
     /// </summary>
     public static IReadOnlyList<string> Files(string path, string? tokenizerPath, string modelPath)
     {
         string full = Path.GetFullPath(path);
-        if (!Directory.Exists(full)) return [full, Vocabulary(tokenizerPath, modelPath)];
-        return SampleFolders(full).SelectMany(InputFiles).Select(f => f.Path).ToList();
+        if (Directory.Exists(full)) return SampleFolders(full).SelectMany(InputFiles).Select(f => f.Path).ToList();
+        string tokenizer = TokenizerOf(tokenizerPath, modelPath);
+        return IsBpeVocabulary(tokenizer) ? [full, tokenizer, MergesOf(tokenizer)] : [full, tokenizer];
     }
 
-    /// <summary>The WordPiece vocabulary of text samples: the one given, else <c>vocab.txt</c> beside the model.</summary>
-    private static string Vocabulary(string? tokenizerPath, string modelPath) =>
-        tokenizerPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? "", "vocab.txt");
+    /// <summary>The tokenizer of text samples: the one given, else the first of <see cref="TokenizerFiles"/> beside the model (<c>vocab.txt</c> when none is there).</summary>
+    private static string TokenizerOf(string? tokenizerPath, string modelPath)
+    {
+        if (tokenizerPath is not null) return tokenizerPath;
+        string folder = Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? "";
+        return TokenizerFiles.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists) ?? Path.Combine(folder, TokenizerFiles[0]);
+    }
 
-    private static IReadOnlyList<IReadOnlyList<TensorSample>> LoadTexts(string path, IReadOnlyList<KeyValuePair<string, NodeMetadata>> inputs, string vocabulary)
+    private static bool IsBpeVocabulary(string tokenizer) =>
+        tokenizer.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && !Path.GetFileName(tokenizer).Equals("tokenizer.json", StringComparison.OrdinalIgnoreCase);
+
+    private static string MergesOf(string vocabulary) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(vocabulary)) ?? "", "merges.txt");
+
+    /// <summary>Token ids of a text, at most <see cref="MaxTokens"/>, with the special tokens the tokenizer's model expects.</summary>
+    private static Func<string, IReadOnlyList<int>> Encoder(string samples, string tokenizer)
+    {
+        if (!File.Exists(tokenizer))
+        {
+            throw Invalid(samples, $"Text samples need the model's tokenizer to make token ids, and '{tokenizer}' does not exist. Put vocab.txt (WordPiece) or vocab.json with merges.txt (byte-level BPE) beside the model, or give its path (Tokenizer metadata, --tokenizer).");
+        }
+
+        if (tokenizer.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
+        {
+            var wordPiece = BertTokenizer.Create(tokenizer);
+            return text => wordPiece.EncodeToIds(text, MaxTokens, addSpecialTokens: true, out _, out _);
+        }
+
+        if (!IsBpeVocabulary(tokenizer))
+        {
+            throw Invalid(samples, $"The tokenizer '{tokenizer}' is not one text samples can use: give a WordPiece vocab.txt or a byte-level BPE vocab.json with merges.txt beside it (tokenizer.json is not read).");
+        }
+
+        string merges = MergesOf(tokenizer);
+        if (!File.Exists(merges))
+            throw Invalid(samples, $"The BPE vocabulary '{tokenizer}' needs its merges.txt beside it, and '{merges}' does not exist.");
+        Tokenizer model;
+        using (var vocabulary = File.OpenRead(tokenizer))
+        using (var mergeRules = File.OpenRead(merges))
+        {
+            model = CodeGenTokenizer.Create(vocabulary, mergeRules);
+        }
+
+        return text => model.EncodeToIds(text, MaxTokens, out _, out _);
+    }
+
+    private static IReadOnlyList<IReadOnlyList<TensorSample>> LoadTexts(string path, IReadOnlyList<KeyValuePair<string, NodeMetadata>> inputs, string tokenizer)
     {
         if (!inputs.Any(i => i.Key == "input_ids"))
         {
             throw Invalid(path, $"Text samples are for models with an input_ids input; this model's inputs are ({string.Join(", ", inputs.Select(i => i.Key))}). Give a folder of ONNX tensors (input_0.pb, …) instead.");
         }
 
-        if (!File.Exists(vocabulary))
+        foreach ((string name, NodeMetadata input) in inputs)
         {
-            throw Invalid(path, $"Text samples need the model's WordPiece vocabulary to make token ids, and '{vocabulary}' does not exist. Put vocab.txt beside the model or give its path (Tokenizer metadata, --tokenizer).");
+            if (name is "input_ids" or "attention_mask" or "token_type_ids" or "position_ids")
+            {
+                if (!input.IsTensor || input.Dimensions.Length != 2 || input.ElementDataType is not (TensorElementType.Int64 or TensorElementType.Int32))
+                    throw Invalid(path, $"Text samples make [batch, sequence] int64 or int32 tensors; the model's '{name}' is not one.");
+            }
+            else if (IsPast(name, input))
+            {
+                if (input.Dimensions[1] <= 0 || input.Dimensions[3] <= 0)
+                    throw Invalid(path, $"Text samples start '{name}' empty ([batch, heads, 0, head size]), which needs its heads and head size fixed in the graph; they are [{string.Join(", ", input.SymbolicDimensions.Select((d, i) => input.Dimensions[i] > 0 ? input.Dimensions[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : d))}]. Give a folder of ONNX tensors instead.");
+            }
+            else if (!(name == "use_cache_branch" && input.IsTensor && input.ElementDataType == TensorElementType.Bool && input.Dimensions.All(d => d == 1)))
+            {
+                throw Invalid(path, $"Text samples give input_ids, attention_mask, token_type_ids, position_ids, an empty KV cache (past_key_values.*) and use_cache_branch; the model also takes '{name}'. Give a folder of ONNX tensors instead.");
+            }
         }
 
         List<string> texts;
-        BertTokenizer tokenizer;
+        Func<string, IReadOnlyList<int>> encode;
         try
         {
             texts = File.ReadLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).Take(MaxSamples).ToList();
-            tokenizer = BertTokenizer.Create(vocabulary);
+            encode = Encoder(path, tokenizer);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidOperationException or System.Text.Json.JsonException)
         {
-            throw Invalid(path, $"The samples or the vocabulary '{vocabulary}' cannot be read: {ex.Message}");
+            throw Invalid(path, $"The samples or the tokenizer '{tokenizer}' cannot be read: {ex.Message}");
         }
 
         if (texts.Count == 0) throw Invalid(path, "The file has no sample text: write one sample per line.");
-        foreach ((string name, NodeMetadata input) in inputs)
-        {
-            if (name is not ("input_ids" or "attention_mask" or "token_type_ids" or "position_ids"))
-                throw Invalid(path, $"Text samples give input_ids, attention_mask, token_type_ids and position_ids; the model also takes '{name}'. Give a folder of ONNX tensors instead.");
-            if (!input.IsTensor || input.Dimensions.Length != 2 || input.ElementDataType is not (TensorElementType.Int64 or TensorElementType.Int32))
-                throw Invalid(path, $"Text samples make [batch, sequence] int64 or int32 tensors; the model's '{name}' is not one.");
-        }
-
         var samples = new List<IReadOnlyList<TensorSample>>();
         for (int start = 0; start < texts.Count; start += BatchSize)
         {
-            var ids = texts.Skip(start).Take(BatchSize).Select(t => tokenizer.EncodeToIds(t, MaxTokens, addSpecialTokens: true, out _, out _)).ToList();
+            var ids = texts.Skip(start).Take(BatchSize).Select(encode).ToList();
             samples.Add(Batch(inputs, ids));
         }
 
         return samples;
     }
 
-    /// <summary>One padded batch: ids (0 where padded), mask 1 on tokens, token types 0, positions counting.</summary>
+    /// <summary>A decoder's KV-cache input, <c>past_key_values.N.key</c> and the like: rank 4, floating point.</summary>
+    private static bool IsPast(string name, NodeMetadata input) =>
+        name.StartsWith("past", StringComparison.Ordinal) && input.IsTensor && input.Dimensions.Length == 4
+        && input.ElementDataType is TensorElementType.Float or TensorElementType.Float16;
+
+    /// <summary>
+    /// One padded batch: ids (0 where padded), mask 1 on tokens, token types 0, positions counting; an empty KV cache
+    /// ([batch, heads, 0, head size]) and <c>use_cache_branch</c> false, so a decoder sees the text as its prompt.
+    /// </summary>
     private static List<TensorSample> Batch(IReadOnlyList<KeyValuePair<string, NodeMetadata>> inputs, List<IReadOnlyList<int>> ids)
     {
         int rows = ids.Count, columns = Math.Max(1, ids.Max(r => r.Count));
         var samples = new List<TensorSample>();
         foreach ((string name, NodeMetadata input) in inputs)
         {
+            if (IsPast(name, input))
+            {
+                long[] shape = [rows, input.Dimensions[1], 0, input.Dimensions[3]];
+                Array empty = input.ElementDataType == TensorElementType.Float ? Array.Empty<float>() : Array.Empty<Float16>();
+                samples.Add(new TensorSample(name, input.ElementDataType, shape, empty));
+                continue;
+            }
+
+            if (name == "use_cache_branch")
+            {
+                samples.Add(new TensorSample(name, TensorElementType.Bool, input.Dimensions.Select(d => (long)d).ToArray(), new bool[1]));
+                continue;
+            }
+
             var values = new long[rows * columns];
             for (int r = 0; r < rows; r++)
             {

@@ -36,6 +36,9 @@ public sealed record ValidationResult
     /// <summary>Embedding models: the cosine of every pooled embedding (one per row per sample).</summary>
     public IReadOnlyList<double> Cosines { get; init; } = [];
 
+    /// <summary>Causal LMs: the next-token perplexity of both models on the samples; null for other kinds or without a next token.</summary>
+    public Perplexities? Perplexity { get; init; }
+
     /// <summary>The gates that were checked.</summary>
     public required IReadOnlyList<GateResult> Gates { get; init; }
 

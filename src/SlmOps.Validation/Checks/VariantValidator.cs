@@ -81,7 +81,8 @@ public static class VariantValidator
 
             string kind = Kind(settings, original);
             IReadOnlyList<double> cosines = kind == ModelKinds.Embedding ? Cosines(original, samples, originalRuns, variantRuns) : [];
-            List<GateResult> gates = Gates(settings.Gates, drifts, cosines);
+            Perplexities? perplexity = kind == ModelKinds.CausalLm ? Perplexity(original, samples, originalRuns, variantRuns) : null;
+            List<GateResult> gates = Gates(settings.Gates, drifts, cosines, perplexity);
             foreach (GateResult gate in gates.Where(g => !g.Passed))
             {
                 string side = gate.IsMinimum ? "below" : "above";
@@ -93,6 +94,7 @@ public static class VariantValidator
             return Result(original, variant, samples.Count, settings.Synthesizes, drifts, cosines, gates, failures) with
             {
                 Kind = kind,
+                Perplexity = perplexity,
                 OriginalLatency = originalLatency,
                 VariantLatency = variantLatency,
             };
@@ -228,6 +230,22 @@ public static class VariantValidator
         return DriftMetrics.EmbeddingCosines(originalRuns.Select(r => r[index]).ToList(), variantRuns.Select(r => r[index]).ToList(), masks);
     }
 
+    /// <summary>The perplexities on the <c>logits</c> output, when it is [batch, sequence, vocabulary] and the samples give <c>input_ids</c>.</summary>
+    private static Perplexities? Perplexity(ModelRunner original, IReadOnlyList<IReadOnlyList<TensorSample>> samples,
+        List<IReadOnlyList<OutputTensor>> originalRuns, List<IReadOnlyList<OutputTensor>> variantRuns)
+    {
+        int index = original.Outputs.ToList().FindIndex(o => o.Key == "logits");
+        if (index < 0 || originalRuns.Any(r => r[index].Floats is null || r[index].Shape.Length != 3)) return null;
+        var ids = samples.Select(s => s.FirstOrDefault(t => t.Name == "input_ids")?.Values is Array a ? MaskOf(a) : null).ToList();
+        if (ids.Any(i => i is null)) return null;
+        var masks = samples.Select(s => s.FirstOrDefault(t => t.Name == "attention_mask")?.Values is Array a ? MaskOf(a) : null).ToList();
+        // With a KV cache the mask covers the past too ([batch, past + sequence]); a sample's past is empty, so it is the
+        // sequence's, but a mask of another length says nothing position by position.
+        for (int s = 0; s < masks.Count; s++)
+            if (masks[s] is { } mask && mask.Length != ids[s]!.Length) masks[s] = null;
+        return DriftMetrics.Perplexity(originalRuns.Select(r => r[index]).ToList(), variantRuns.Select(r => r[index]).ToList(), ids!, masks);
+    }
+
     private static long[]? MaskOf(Array values) => values switch
     {
         long[] l => l,
@@ -236,13 +254,19 @@ public static class VariantValidator
         _ => null,
     };
 
-    private static List<GateResult> Gates(ValidationGates gates, IReadOnlyList<OutputDrift> drifts, IReadOnlyList<double> cosines)
+    private static List<GateResult> Gates(ValidationGates gates, IReadOnlyList<OutputDrift> drifts, IReadOnlyList<double> cosines, Perplexities? perplexity)
     {
         var results = new List<GateResult>();
         if (gates.MinCosine is double minCosine && cosines.Count > 0)
         {
             double worst = cosines.Min();
             results.Add(new GateResult(nameof(ValidationGates.MinCosine), minCosine, worst, worst >= minCosine, "embedding"));
+        }
+
+        if (gates.MaxPerplexityIncrease is double maxIncrease && perplexity is not null)
+        {
+            double increase = perplexity.Increase;
+            results.Add(new GateResult(nameof(ValidationGates.MaxPerplexityIncrease), maxIncrease, increase, increase <= maxIncrease, "logits"));
         }
 
         foreach (OutputDrift drift in drifts)
