@@ -50,8 +50,9 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null)
     {
         var context = new CliContext(stdout, stderr, environment ?? Environment.GetEnvironmentVariable);
-        var root = new RootCommand("slmops: inspect, quantize, validate and prepare ONNX models for SlmOps.Build.")
+        var root = new RootCommand("slmops: inspect, quantize, calibrate, validate and prepare ONNX models for SlmOps.Build.")
         {
+            CalibrateCommand.Create(context),
             InspectCommand.Create(context),
             PrepareCommand.Create(context),
             QuantizeCommand.Create(context),

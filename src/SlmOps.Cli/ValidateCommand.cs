@@ -31,7 +31,7 @@ internal static class ValidateCommand
         precision.AcceptOnlyFromAmong([.. QuantizationNames.Precisions]);
         var gates = new Option<string[]>("--gate") { Description = $"A gate over the defaults, Name=Value (a number, a percentage, or none); repeatable. Gates: {string.Join(", ", ValidationGates.Names)}." };
         var samples = new Option<string?>("--samples") { Description = "Sample data: a text file (one sample per line, for models with input_ids) or a folder of ONNX tensors (input_0.pb, …). Default: one synthesized sample." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Text samples: the WordPiece vocab.txt (default: vocab.txt beside the original)." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Text samples: vocab.txt (WordPiece) or vocab.json with merges.txt beside it (byte-level BPE); default: beside the original." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
 
         var command = new Command("validate", "Run a variant and its original in ONNX Runtime on the same samples and check the drift gates.")
