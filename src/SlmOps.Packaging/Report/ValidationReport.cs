@@ -276,10 +276,13 @@ public sealed class ValidationReport
         Axes(svg, "size (MB)", "accuracy", 0, maxX, minY, 1.0);
         double PlotX(double x) => Left + (x / maxX) * (Width - Left - Right);
         double PlotY(double y) => Top + (1.0 - y) / (1.0 - minY) * (Height - Top - Bottom);
+        // Every point is an obstacle for the labels, so that no label covers a point drawn after it.
+        var labels = sources.Select(s => (PlotX(s.X), (double)Top)).Concat(points.Select(p => (PlotX(p.X), PlotY(p.Y!.Value))))
+            .Select(c => (c.Item1 - 5, c.Item2 - 5, c.Item1 + 5, c.Item2 + 5)).ToList();
         foreach (var (name, x) in sources)
         {
             string label = $"{name} source";
-            Point(svg, PlotX(x), Top, "none\" stroke=\"#757575\" stroke-width=\"2", label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB"));
+            Point(svg, PlotX(x), Top, "none\" stroke=\"#757575\" stroke-width=\"2", label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB"), labels);
         }
 
         foreach (var (entry, trial, x, y) in trials)
@@ -293,20 +296,32 @@ public sealed class ValidationReport
         {
             string color = entry.Status == "failed" ? "#b00020" : entry.Status == "warned" ? "#a15c00" : "#1565c0";
             string label = $"{entry.Manifest.Name} {PrecisionText(entry.Manifest)} ({entry.Manifest.Target.Name})";
-            Point(svg, PlotX(x), PlotY(y!.Value), color, label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB, {Number(y.Value)}"));
+            Point(svg, PlotX(x), PlotY(y!.Value), color, label, string.Create(CultureInfo.InvariantCulture, $"{label}: {x:0.0} MB, {Number(y.Value)}"), labels);
         }
 
         svg.Append("</svg>\n");
         return svg.ToString();
     }
 
-    /// <summary>A point with its tooltip and a label beside it, on the left in the right half so that it stays inside.</summary>
-    private static void Point(StringBuilder svg, double x, double y, string fill, string label, string title)
+    /// <summary>
+    /// A point with its tooltip and a label beside it: on the right, or on the left in the right half so that it stays
+    /// inside; a label that would cover one placed before moves a line down (or up), then to the other side.
+    /// </summary>
+    private static void Point(StringBuilder svg, double x, double y, string fill, string label, string title, List<(double Left, double Top, double Right, double Bottom)> placed)
     {
-        bool left = x > Width / 2.0;
         svg.Append(string.Create(CultureInfo.InvariantCulture, $"<circle cx=\"{x:0.#}\" cy=\"{y:0.#}\" r=\"5\" fill=\"{fill}\"><title>{Escape(title)}</title></circle>\n"));
+        // 11px text: about 6.2 px per character, 13 px per line.
+        double width = label.Length * 6.2;
+        bool preferLeft = x > Width / 2.0;
+        var candidates = new[] { 0.0, 14, -14, 28, -28 }
+            .SelectMany(dy => new[] { (Left: preferLeft, Dy: dy), (Left: !preferLeft, Dy: dy) });
+        var fits = candidates.Select(c => (c.Left, c.Dy, Box: (Left: c.Left ? x - 8 - width : x + 8, Top: y + c.Dy - 8, Right: c.Left ? x - 8 : x + 8 + width, Bottom: y + c.Dy + 5)))
+            .Where(c => c.Box.Left >= 0 && c.Box.Right <= Width);
+        var choice = fits.FirstOrDefault(c => !placed.Any(p => c.Box.Left < p.Right && p.Left < c.Box.Right && c.Box.Top < p.Bottom && p.Top < c.Box.Bottom));
+        if (choice == default) choice = fits.FirstOrDefault();
+        placed.Add(choice.Box);
         svg.Append(string.Create(CultureInfo.InvariantCulture,
-            $"<text x=\"{(left ? x - 8 : x + 8):0.#}\" y=\"{y + 4:0.#}\"{(left ? " text-anchor=\"end\"" : "")}>{Escape(label)}</text>\n"));
+            $"<text x=\"{(choice.Left ? x - 8 : x + 8):0.#}\" y=\"{y + choice.Dy + 4:0.#}\"{(choice.Left ? " text-anchor=\"end\"" : "")}>{Escape(label)}</text>\n"));
     }
 
     private static double? Accuracy(ReportEntry entry)
