@@ -98,6 +98,8 @@ namespace SlmOps
         public const string KindKey = "kind";
         public const string Sha256Key = "sha256";
         public const string TargetKey = "target";
+        public const string RuntimeIdentifierKey = "runtimeIdentifier";
+        public const string ExecutionProviderKey = "executionProvider";
         public const string ModelDirectoryKey = "modelDirectory";
         public const string VariantDirectoryKey = "variantDirectory";
         public const string SettingsKey = "settings";
@@ -119,6 +121,12 @@ namespace SlmOps
         /// <summary>The target the variant is made for, e.g. <c>linux-x64</c>.</summary>
         public string Target { get; set; } = "";
 
+        /// <summary>The target's RID when <see cref="Target"/> is a device profile (<c>rpi5</c> → <c>linux-arm64</c>); empty: the target is a RID.</summary>
+        public string RuntimeIdentifier { get; set; } = "";
+
+        /// <summary>The ONNX Runtime execution provider the target is meant for; empty: <c>cpu</c>.</summary>
+        public string ExecutionProvider { get; set; } = "";
+
         /// <summary>Where the contract goes: <c>obj/…/slm/&lt;Name&gt;/</c>.</summary>
         public string ModelDirectory { get; set; } = "";
 
@@ -138,6 +146,8 @@ namespace SlmOps
             Property(sb, KindKey, Kind);
             Property(sb, Sha256Key, Sha256);
             Property(sb, TargetKey, Target);
+            if (RuntimeIdentifier.Length > 0) Property(sb, RuntimeIdentifierKey, RuntimeIdentifier);
+            if (ExecutionProvider.Length > 0) Property(sb, ExecutionProviderKey, ExecutionProvider);
             Property(sb, ModelDirectoryKey, ModelDirectory);
             Property(sb, VariantDirectoryKey, VariantDirectory);
             sb.Append(",\n      ");

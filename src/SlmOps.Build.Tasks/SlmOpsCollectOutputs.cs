@@ -7,8 +7,9 @@ using Microsoft.Build.Utilities;
 namespace SlmOps.Build.Tasks
 {
     /// <summary>
-    /// After the worker ran (or was skipped), reads each model's deps file to learn what exists: the files to register
-    /// in <c>FileWrites</c> (so Clean removes them) and the variant files to copy to <c>models/&lt;Name&gt;/</c>.
+    /// After the worker ran (or was skipped), reads each model × target's deps file to learn what exists: the files to
+    /// register in <c>FileWrites</c> (so Clean removes them) and the variant files of the shipped target to copy to
+    /// <c>models/&lt;Name&gt;/</c>.
     /// </summary>
     public sealed class SlmOpsCollectOutputs : Task
     {
@@ -38,12 +39,16 @@ namespace SlmOps.Build.Tasks
             var written = new List<ITaskItem>();
             var variants = new List<ITaskItem>();
             var contracts = new List<ITaskItem>();
+            var seenContracts = new HashSet<string>(StringComparer.Ordinal);
             foreach (ITaskItem model in Models)
             {
                 string name = model.GetMetadata("Name");
                 string variantDirectory = model.GetMetadata("VariantDirectory");
                 string contract = model.GetMetadata("ContractFile");
-                if (File.Exists(contract))
+                // One item per model × target; only the target this build ships is copied (an item without the
+                // metadata is the only target).
+                bool ships = model.GetMetadata("SlmOpsShip") != "false";
+                if (File.Exists(contract) && seenContracts.Add(contract))
                 {
                     var item = new TaskItem(contract);
                     item.SetMetadata("SlmOpsModelName", name);
@@ -74,7 +79,7 @@ namespace SlmOps.Build.Tasks
                     written.Add(new TaskItem(file));
                     string fileName = Path.GetFileName(file);
                     bool isBookkeeping = Array.IndexOf(WorkerFiles.Bookkeeping, fileName) >= 0;
-                    if (!isBookkeeping && File.Exists(file) && file.StartsWith(variantDirectory, StringComparison.Ordinal))
+                    if (ships && !isBookkeeping && File.Exists(file) && file.StartsWith(variantDirectory, StringComparison.Ordinal))
                     {
                         string relative = file.Substring(variantDirectory.Length);
                         var item = new TaskItem(file);

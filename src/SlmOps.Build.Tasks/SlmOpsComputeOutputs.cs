@@ -24,9 +24,25 @@ namespace SlmOps.Build.Tasks
         [Required]
         public string IntermediateDirectory { get; set; } = "";
 
-        /// <summary>The target the variant is made for: a RID such as <c>linux-x64</c>.</summary>
+        /// <summary>
+        /// The target this build ships: <c>$(SlmOpsTarget)</c>, else <c>$(RuntimeIdentifier)</c>, else the build machine's
+        /// RID. Without <see cref="Targets"/> it is the only target; with them, the one whose name or RID it is ships.
+        /// </summary>
         [Required]
         public string Target { get; set; } = "";
+
+        /// <summary>
+        /// True when <see cref="Target"/> was asked for (<c>SlmOpsTarget</c> or <c>RuntimeIdentifier</c> set, as by
+        /// <c>dotnet publish -r</c>): then no <see cref="Targets"/> entry for it is SLM1014. Otherwise the first target ships.
+        /// </summary>
+        public bool TargetRequested { get; set; }
+
+        /// <summary>
+        /// The <c>SlmTarget</c> items: a RID or a device profile each (docs/device-profiles.md), with metadata that
+        /// override the profile's settings and <c>RuntimeIdentifier</c>/<c>ExecutionProvider</c> for a project's own.
+        /// Every model gets a variant per target.
+        /// </summary>
+        public ITaskItem[] Targets { get; set; } = Array.Empty<ITaskItem>();
 
         /// <summary>The worker assembly. A newer worker makes every model stale, as a new compiler would.</summary>
         public string WorkerPath { get; set; } = "";
@@ -72,19 +88,26 @@ namespace SlmOps.Build.Tasks
                 return Error("SLM1013", $"SlmOpsModelsFolder '{ModelsFolder}' cannot hold the models: {folderProblem}. Set it to a folder relative to the output directory, such as 'models' or 'assets/models'.");
             }
 
+            List<DeviceProfile>? targets = ResolveTargets(ignored);
+            if (targets is null)
+            {
+                return false;
+            }
+
+            DeviceProfile? shipped = targets.FirstOrDefault(t => string.Equals(t.Name, Target, StringComparison.OrdinalIgnoreCase))
+                ?? targets.FirstOrDefault(t => string.Equals(t.RuntimeIdentifier, Target, StringComparison.OrdinalIgnoreCase))
+                ?? (TargetRequested ? null : targets[0]);
+            if (shipped is null)
+            {
+                return Error("SLM1015", $"This build is for '{Target}', and no SlmTarget is that RID or runs under it (the targets are {string.Join(", ", targets.Select(t => $"{t.Name} ({t.RuntimeIdentifier})"))}). Add <SlmTarget Include=\"{Target}\" />, or a device profile for {Target}.");
+            }
+
             foreach (ITaskItem model in Models)
             {
-                ITaskItem? item;
-                string reason;
+                List<ITaskItem>? items;
                 try
                 {
-                    item = Resolve(model, names, ignored, out ModelLayout layout);
-                    if (item is null)
-                    {
-                        continue;
-                    }
-
-                    reason = StaleReason(item, layout);
+                    items = Resolve(model, names, ignored, targets, shipped);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -92,15 +115,30 @@ namespace SlmOps.Build.Tasks
                     continue;
                 }
 
-                resolved.Add(item);
-                if (reason.Length > 0)
+                foreach (ITaskItem item in items ?? new List<ITaskItem>())
                 {
-                    Log.LogMessage(MessageImportance.Low, $"SlmOps: '{item.GetMetadata("Name")}' must be prepared: {reason}.");
-                    stale.Add(item);
-                }
-                else
-                {
-                    Log.LogMessage(MessageImportance.Low, $"SlmOps: '{item.GetMetadata("Name")}' is up to date.");
+                    string target = item.GetMetadata("SlmOpsTarget");
+                    string reason;
+                    try
+                    {
+                        reason = StaleReason(item, new ModelLayout(IntermediateDirectory, item.GetMetadata("Name"), target));
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        Error("SLM1009", $"SlmModel '{model.ItemSpec}': the SDK cannot read its files under '{IntermediateDirectory}': {ex.Message} Check that the obj folder is readable, then build again.");
+                        continue;
+                    }
+
+                    resolved.Add(item);
+                    if (reason.Length > 0)
+                    {
+                        Log.LogMessage(MessageImportance.Low, $"SlmOps: '{item.GetMetadata("Name")}' ({target}) must be prepared: {reason}.");
+                        stale.Add(item);
+                    }
+                    else
+                    {
+                        Log.LogMessage(MessageImportance.Low, $"SlmOps: '{item.GetMetadata("Name")}' ({target}) is up to date.");
+                    }
                 }
             }
 
@@ -109,7 +147,86 @@ namespace SlmOps.Build.Tasks
             return !Log.HasLoggedErrors;
         }
 
-        private ITaskItem? Resolve(ITaskItem model, Dictionary<string, string> names, ICollection<string> ignored, out ModelLayout layout)
+        /// <summary>
+        /// The targets: one per <c>SlmTarget</c> item (a built-in profile, a RID, or a project's own profile given a
+        /// <c>RuntimeIdentifier</c>), its metadata over the profile's defaults; without items, <see cref="Target"/> alone.
+        /// Null after reporting an error.
+        /// </summary>
+        private List<DeviceProfile>? ResolveTargets(ICollection<string> ignored)
+        {
+            if (Targets.Length == 0)
+            {
+                var profile = DeviceProfile.Find(Target);
+                return new List<DeviceProfile> { profile ?? new DeviceProfile(Target, Target, "cpu", "", new Dictionary<string, string>()) };
+            }
+
+            var targets = new List<DeviceProfile>();
+            bool ok = true;
+            foreach (ITaskItem item in Targets)
+            {
+                string name = item.ItemSpec.Trim();
+                DeviceProfile? profile = DeviceProfile.Find(name);
+                string rid = item.GetMetadata(DeviceProfile.RuntimeIdentifierMetadata).Trim();
+                if (rid.Length == 0) rid = profile?.RuntimeIdentifier ?? (DeviceProfile.LooksLikeRid(name) ? name : "");
+                string provider = item.GetMetadata(DeviceProfile.ExecutionProviderMetadata).Trim().ToLowerInvariant();
+                if (provider.Length == 0) provider = profile?.ExecutionProvider ?? "cpu";
+                if (name.Length == 0 || name[0] == '.' || name.Any(c => !char.IsLetterOrDigit(c) && c != '-' && c != '.' && c != '_'))
+                {
+                    ok = Error("SLM1016", $"SlmTarget '{name}' is not a name a variant folder can have: use letters, digits, '-', '_' and '.', such as 'rpi5' or 'linux-arm64'.");
+                    continue;
+                }
+
+                if (rid.Length == 0)
+                {
+                    ok = Error("SLM1016", $"SlmTarget '{name}' is neither a runtime identifier nor a built-in device profile ({string.Join(", ", DeviceProfile.BuiltIn.Select(p => p.Name))}). Give it RuntimeIdentifier metadata (for example RuntimeIdentifier=\"linux-arm64\") to define a profile of your own.");
+                    continue;
+                }
+
+                if (Array.IndexOf(DeviceProfile.ExecutionProviders, provider) < 0)
+                {
+                    ok = Error("SLM1016", $"SlmTarget '{name}': ExecutionProvider '{provider}' is not one the SDK knows; use one of {string.Join(", ", DeviceProfile.ExecutionProviders)}.");
+                    continue;
+                }
+
+                if (targets.Any(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)))
+                {
+                    ok = Error("SLM1016", $"SlmTarget '{name}' is listed twice. Remove one, or give one another name with RuntimeIdentifier metadata.");
+                    continue;
+                }
+
+                var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                if (profile is not null)
+                {
+                    foreach (var pair in profile.Defaults) settings[pair.Key] = pair.Value;
+                }
+
+                foreach (string metadata in item.CloneCustomMetadata().Keys.Cast<string>())
+                {
+                    if (metadata is DeviceProfile.RuntimeIdentifierMetadata or DeviceProfile.ExecutionProviderMetadata || ignored.Contains(metadata))
+                    {
+                        continue;
+                    }
+
+                    ModelSetting? setting = ModelSettings.All.FirstOrDefault(s => string.Equals(s.Metadata, metadata, StringComparison.OrdinalIgnoreCase));
+                    if (setting is null)
+                    {
+                        Log.LogWarning(null, "SLM1010", null, ProjectFileOrNode, 0, 0, 0, 0,
+                            $"SlmTarget '{name}': the metadata '{metadata}' is not one the SDK knows, so it has no effect. A target takes RuntimeIdentifier, ExecutionProvider and the SlmModel settings (docs/device-profiles.md).");
+                        continue;
+                    }
+
+                    string value = item.GetMetadata(metadata);
+                    if (value.Trim().Length > 0) settings[setting.Metadata] = value;
+                }
+
+                targets.Add(new DeviceProfile(name, rid, provider, profile?.Description ?? "", settings));
+            }
+
+            return ok ? targets : null;
+        }
+
+        /// <summary>The model's item once per target, its metadata over the target's settings; null after reporting an error.</summary>
+        private List<ITaskItem>? Resolve(ITaskItem model, Dictionary<string, string> names, ICollection<string> ignored, List<DeviceProfile> targets, DeviceProfile shipped)
         {
             string source = model.GetMetadata("FullPath");
             string name = model.GetMetadata("Name");
@@ -157,42 +274,71 @@ namespace SlmOps.Build.Tasks
                 names.Add(name, model.ItemSpec);
             }
 
-            foreach (var (code, message) in ItemMetadata.Check(model.ItemSpec, model.CloneCustomMetadata().Keys.Cast<string>(), model.GetMetadata, ignored))
+            // The item's own metadata, judged with the precision each target gives it: warned about when no target reads it.
+            var own = model.CloneCustomMetadata().Keys.Cast<string>().ToList();
+            var merged = targets.Select(target => Merge(model, target)).ToList();
+            var warnings = merged.Select(item => ItemMetadata.Check(model.ItemSpec, own, item.GetMetadata, ignored).ToList()).ToList();
+            foreach (var (code, message) in warnings[0].Where(w => warnings.All(other => other.Contains(w))))
             {
                 Log.LogWarning(null, code, null, ProjectFileOrNode, 0, 0, 0, 0, message);
             }
 
-            layout = new ModelLayout(IntermediateDirectory, name, Target);
             if (!ok)
             {
                 return null;
             }
 
-            var item = new TaskItem(model);
-            foreach (string pathMetadata in new[] { "CalibrationRanges", "SampleData", "Tokenizer" })
+            var items = new List<ITaskItem>();
+            for (int t = 0; t < targets.Count; t++)
             {
-                string relative = model.GetMetadata(pathMetadata);
-                if (relative.Length > 0)
+                DeviceProfile target = targets[t];
+                TaskItem item = merged[t];
+
+                foreach (string pathMetadata in new[] { "CalibrationRanges", "SampleData", "Tokenizer" })
                 {
-                    // Relative to the project file, like the item itself; the worker may run in another folder.
-                    string projectDirectory = Path.GetDirectoryName(ProjectFileOrNode) ?? "";
-                    item.SetMetadata(pathMetadata, Path.GetFullPath(Path.Combine(projectDirectory, relative)));
+                    string relative = item.GetMetadata(pathMetadata);
+                    if (relative.Length > 0)
+                    {
+                        // Relative to the project file, like the item itself; the worker may run in another folder.
+                        string projectDirectory = Path.GetDirectoryName(ProjectFileOrNode) ?? "";
+                        item.SetMetadata(pathMetadata, Path.GetFullPath(Path.Combine(projectDirectory, relative)));
+                    }
                 }
+
+                var stamped = new TaskItem(item);
+                var layout = new ModelLayout(IntermediateDirectory, name, target.Name);
+                item.SetMetadata("Name", name);
+                item.SetMetadata("Namespace", ns);
+                item.SetMetadata("Kind", kind);
+                item.SetMetadata("Sha256", sha);
+                item.SetMetadata("SlmOpsTarget", target.Name);
+                item.SetMetadata("SlmOpsRuntimeIdentifier", target.RuntimeIdentifier == target.Name ? "" : target.RuntimeIdentifier);
+                item.SetMetadata("SlmOpsExecutionProvider", target.ExecutionProvider == "cpu" ? "" : target.ExecutionProvider);
+                // Which target ships is not in the stamp: switching between build and publish -r reprepares nothing.
+                item.SetMetadata("SlmOpsShip", ReferenceEquals(target, shipped) ? "true" : "false");
+                item.SetMetadata("ModelDirectory", layout.ModelDirectory);
+                item.SetMetadata("VariantDirectory", layout.VariantDirectory);
+                item.SetMetadata("ContractFile", layout.ContractFile);
+                item.SetMetadata("VariantFile", layout.VariantFile);
+                item.SetMetadata("ManifestFile", layout.ManifestFile);
+                item.SetMetadata("DepsFile", layout.DepsFile);
+                item.SetMetadata("StampFile", layout.StampFile);
+                WriteStampIfChanged(layout.StampFile, stamped, item);
+                items.Add(item);
             }
 
-            item.SetMetadata("Name", name);
-            item.SetMetadata("Namespace", ns);
-            item.SetMetadata("Kind", kind);
-            item.SetMetadata("Sha256", sha);
-            item.SetMetadata("SlmOpsTarget", Target);
-            item.SetMetadata("ModelDirectory", layout.ModelDirectory);
-            item.SetMetadata("VariantDirectory", layout.VariantDirectory);
-            item.SetMetadata("ContractFile", layout.ContractFile);
-            item.SetMetadata("VariantFile", layout.VariantFile);
-            item.SetMetadata("ManifestFile", layout.ManifestFile);
-            item.SetMetadata("DepsFile", layout.DepsFile);
-            item.SetMetadata("StampFile", layout.StampFile);
-            WriteStampIfChanged(layout.StampFile, model, item);
+            return items;
+        }
+
+        /// <summary>The model's item with the target's settings where the item leaves them empty.</summary>
+        private static TaskItem Merge(ITaskItem model, DeviceProfile target)
+        {
+            var item = new TaskItem(model);
+            foreach (var setting in target.Defaults)
+            {
+                if (model.GetMetadata(setting.Key).Trim().Length == 0) item.SetMetadata(setting.Key, setting.Value);
+            }
+
             return item;
         }
 
@@ -260,7 +406,7 @@ namespace SlmOps.Build.Tasks
                 text.Append(key).Append('=').Append(resolved.GetMetadata(key)).Append('\n');
             }
 
-            foreach (string key in new[] { "Name", "Namespace", "Kind", "Sha256", "SlmOpsTarget" })
+            foreach (string key in new[] { "Name", "Namespace", "Kind", "Sha256", "SlmOpsTarget", "SlmOpsRuntimeIdentifier", "SlmOpsExecutionProvider" })
             {
                 text.Append("resolved.").Append(key).Append('=').Append(resolved.GetMetadata(key)).Append('\n');
             }

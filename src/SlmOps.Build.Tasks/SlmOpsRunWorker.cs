@@ -226,6 +226,8 @@ namespace SlmOps.Build.Tasks
                     Kind = m.GetMetadata("Kind"),
                     Sha256 = m.GetMetadata("Sha256"),
                     Target = m.GetMetadata("SlmOpsTarget"),
+                    RuntimeIdentifier = m.GetMetadata("SlmOpsRuntimeIdentifier"),
+                    ExecutionProvider = m.GetMetadata("SlmOpsExecutionProvider"),
                     ModelDirectory = m.GetMetadata("ModelDirectory"),
                     VariantDirectory = m.GetMetadata("VariantDirectory"),
                 };

@@ -134,7 +134,9 @@ internal sealed record ModelRequest(
             Required(item, WorkerRequestModel.NamespaceKey, index),
             kind,
             sha,
-            DeviceTarget.Parse(Optional(item, WorkerRequestModel.TargetKey, index)),
+            DeviceTarget.Parse(Optional(item, WorkerRequestModel.TargetKey, index),
+                Optional(item, WorkerRequestModel.RuntimeIdentifierKey, index) is { Length: > 0 } rid ? rid : null,
+                Optional(item, WorkerRequestModel.ExecutionProviderKey, index) is { Length: > 0 } ep ? ep : null),
             AsDirectory(Required(item, WorkerRequestModel.ModelDirectoryKey, index)),
             AsDirectory(Required(item, WorkerRequestModel.VariantDirectoryKey, index)),
             settings[ModelSettings.AllowHardLinks] is { Length: > 0 } links && (bool.TryParse(links, out bool allow)

@@ -1,9 +1,9 @@
 namespace SlmOps.Packaging;
 
 /// <summary>
-/// What a variant is made for: today a .NET runtime identifier such as <c>linux-arm64</c> (the project's
-/// <c>$(RuntimeIdentifier)</c>, <c>$(SlmOpsTarget)</c> or the build machine's). Device profiles (<c>rpi5</c>,
-/// <c>jetson-orin</c>) will resolve to one of these with settings of their own.
+/// What a variant is made for: a .NET runtime identifier such as <c>linux-arm64</c> (the project's
+/// <c>$(RuntimeIdentifier)</c> or the build machine's), or a device profile (<c>rpi5</c>, <c>jetson-orin</c>, or one a
+/// project defines with <c>SlmTarget</c>) that runs under a RID with an execution provider of its own.
 /// </summary>
 public sealed record DeviceTarget
 {
@@ -11,28 +11,43 @@ public sealed record DeviceTarget
     private static readonly string[] Architectures =
         ["x64", "x86", "arm64", "arm", "armel", "armv6", "s390x", "ppc64le", "loongarch64", "riscv64", "mips64", "wasm"];
 
-    private DeviceTarget(string name, string? architecture)
+    private DeviceTarget(string name, string runtimeIdentifier, string executionProvider, string? architecture)
     {
         Name = name;
+        RuntimeIdentifier = runtimeIdentifier;
+        ExecutionProvider = executionProvider;
         Architecture = architecture;
     }
 
-    /// <summary>The target as the build names it, e.g. <c>linux-x64</c>; the variant folder has this name.</summary>
+    /// <summary>The target as the build names it, e.g. <c>linux-x64</c> or <c>rpi5</c>; the variant folder has this name.</summary>
     public string Name { get; }
 
+    /// <summary>The RID the target runs under: <see cref="Name"/> for a plain RID, the profile's for a device profile.</summary>
+    public string RuntimeIdentifier { get; }
+
+    /// <summary>The ONNX Runtime execution provider the variant is meant for (<c>cpu</c> unless a profile says otherwise).</summary>
+    public string ExecutionProvider { get; }
+
+    /// <summary>True for a device profile: a name other than its RID, or an execution provider other than the CPU.</summary>
+    public bool IsProfile => Name != RuntimeIdentifier || ExecutionProvider != "cpu";
+
     /// <summary>
-    /// The CPU architecture (<c>x64</c>, <c>arm64</c>, …) when <see cref="Name"/> is a runtime identifier that ends in
-    /// one (<c>linux-musl-arm64</c>, <c>win10-x64</c>); null otherwise, and the engine then uses its portable defaults.
+    /// The CPU architecture (<c>x64</c>, <c>arm64</c>, …) when <see cref="RuntimeIdentifier"/> ends in one
+    /// (<c>linux-musl-arm64</c>, <c>win10-x64</c>); null otherwise, and the engine then uses its portable defaults.
     /// </summary>
     public string? Architecture { get; }
 
-    /// <summary>Reads a target name. Never fails: a name that is not a RID has no architecture.</summary>
-    public static DeviceTarget Parse(string name)
+    /// <summary>
+    /// Reads a target: its name, and for a device profile the RID it runs under and its execution provider. Never
+    /// fails: a RID that does not end in a known architecture has none.
+    /// </summary>
+    public static DeviceTarget Parse(string name, string? runtimeIdentifier = null, string? executionProvider = null)
     {
         ArgumentNullException.ThrowIfNull(name);
-        int dash = name.LastIndexOf('-');
-        string last = dash < 0 ? "" : name[(dash + 1)..].ToLowerInvariant();
-        return new DeviceTarget(name, Array.IndexOf(Architectures, last) >= 0 ? last : null);
+        string rid = runtimeIdentifier ?? name;
+        int dash = rid.LastIndexOf('-');
+        string last = dash < 0 ? "" : rid[(dash + 1)..].ToLowerInvariant();
+        return new DeviceTarget(name, rid, executionProvider ?? "cpu", Array.IndexOf(Architectures, last) >= 0 ? last : null);
     }
 
     /// <summary>

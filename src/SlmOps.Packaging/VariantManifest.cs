@@ -54,6 +54,12 @@ public sealed record VariantManifest
             json.WriteString("name", Name);
             json.WriteString("kind", Kind);
             json.WriteString("target", Target.Name);
+            if (Target.IsProfile)
+            {
+                json.WriteString("runtimeIdentifier", Target.RuntimeIdentifier);
+                json.WriteString("executionProvider", Target.ExecutionProvider);
+            }
+
             json.WriteString("precision", Precision);
             if (Quantization is { } q)
             {
@@ -97,7 +103,9 @@ public sealed record VariantManifest
             {
                 Name = root.GetProperty("name").GetString()!,
                 Kind = root.GetProperty("kind").GetString()!,
-                Target = DeviceTarget.Parse(root.GetProperty("target").GetString()!),
+                Target = DeviceTarget.Parse(root.GetProperty("target").GetString()!,
+                    root.TryGetProperty("runtimeIdentifier", out var rid) ? rid.GetString() : null,
+                    root.TryGetProperty("executionProvider", out var ep) ? ep.GetString() : null),
                 Precision = root.GetProperty("precision").GetString()!,
                 Quantization = root.TryGetProperty("quantization", out var q)
                     ? new VariantQuantization(q.GetProperty("settings").GetString()!, q.GetProperty("tensors").GetInt32(),

@@ -69,6 +69,89 @@ public class ComputeOutputsTests : IDisposable
         Assert.Single(task.StaleModels);
     }
 
+    private static TaskItem Target(string name, params (string Key, string Value)[] metadata)
+    {
+        var item = new TaskItem(name);
+        foreach (var (key, value) in metadata) item.SetMetadata(key, value);
+        return item;
+    }
+
+    [Fact]
+    public void Each_model_gets_a_variant_per_target_with_the_profile_settings_it_leaves_empty_and_only_the_build_rid_ships()
+    {
+        var task = Task(Model("models/a.onnx", ("BlockSize", "64")), Model("models/b.onnx", ("Precision", "int8-weight")));
+        task.Targets = [Target("linux-x64"), Target("rpi5"), Target("kiosk", ("RuntimeIdentifier", "linux-arm64"), ("ExecutionProvider", "XNNPACK"), ("Precision", "fp16"))];
+
+        Assert.True(task.Execute(), string.Join("\n", _engine.Errors.Select(e => e.Message)));
+
+        Assert.Equal(6, task.ResolvedModels.Length);
+        Assert.Equal(6, task.StaleModels.Length);
+        var a = task.ResolvedModels.Where(m => m.GetMetadata("Name") == "A").ToDictionary(m => m.GetMetadata("SlmOpsTarget"));
+        Assert.Equal(["linux-x64", "rpi5", "kiosk"], a.Keys);
+        Assert.Equal(("", "64", "true"), (a["linux-x64"].GetMetadata("Precision"), a["linux-x64"].GetMetadata("BlockSize"), a["linux-x64"].GetMetadata("SlmOpsShip")));
+        // rpi5: the profile's int4 and budget, the item's own block size; a variant folder of its own; not shipped by a linux-x64 build.
+        Assert.Equal(("int4", "64", "1GB", "false"), (a["rpi5"].GetMetadata("Precision"), a["rpi5"].GetMetadata("BlockSize"), a["rpi5"].GetMetadata("MaxModelSize"), a["rpi5"].GetMetadata("SlmOpsShip")));
+        Assert.Equal(("linux-arm64", ""), (a["rpi5"].GetMetadata("SlmOpsRuntimeIdentifier"), a["rpi5"].GetMetadata("SlmOpsExecutionProvider")));
+        Assert.Equal(Path.Combine(Root, "A", "rpi5", "model.onnx"), a["rpi5"].GetMetadata("VariantFile"));
+        Assert.Equal(("fp16", "linux-arm64", "xnnpack"), (a["kiosk"].GetMetadata("Precision"), a["kiosk"].GetMetadata("SlmOpsRuntimeIdentifier"), a["kiosk"].GetMetadata("SlmOpsExecutionProvider")));
+        // The item's own metadata wins over every target's.
+        Assert.All(task.ResolvedModels.Where(m => m.GetMetadata("Name") == "B"), m => Assert.Equal("int8-weight", m.GetMetadata("Precision")));
+        // BlockSize is read by rpi5's int4, so no target-independent warning that it has no effect.
+        Assert.Empty(_engine.Warnings);
+    }
+
+    [Fact]
+    public void A_publish_for_a_rid_ships_the_target_that_runs_under_it_and_reprepares_nothing()
+    {
+        var build = Task(Model("models/a.onnx"));
+        build.Targets = [Target("linux-x64"), Target("rpi5")];
+        Assert.True(build.Execute());
+        foreach (var item in build.ResolvedModels) WriteOutputs(item);
+        foreach (var item in build.ResolvedModels) Age(item.GetMetadata("StampFile"), 60);
+
+        var publish = Task(Model("models/a.onnx"));
+        publish.Targets = [Target("linux-x64"), Target("rpi5")];
+        publish.Target = "linux-arm64";
+        publish.TargetRequested = true;
+        Assert.True(publish.Execute());
+
+        Assert.Equal("rpi5", Assert.Single(publish.ResolvedModels, m => m.GetMetadata("SlmOpsShip") == "true").GetMetadata("SlmOpsTarget"));
+        Assert.Empty(publish.StaleModels);
+    }
+
+    [Fact]
+    public void A_requested_rid_no_target_runs_under_is_SLM1015_and_a_target_that_is_no_rid_or_profile_SLM1016()
+    {
+        var missing = Task(Model("models/a.onnx"));
+        missing.Targets = [Target("rpi5")];
+        missing.Target = "win-x64";
+        missing.TargetRequested = true;
+        Assert.False(missing.Execute());
+        Assert.Contains(_engine.Errors, e => e.Code == "SLM1015" && e.Message!.Contains("rpi5 (linux-arm64)") && e.Message!.Contains("<SlmTarget Include=\"win-x64\" />"));
+
+        foreach (var target in new[] { Target("toaster"), Target("rpi5", ("ExecutionProvider", "warp-drive")), Target("../evil", ("RuntimeIdentifier", "linux-x64")) })
+        {
+            var bad = Task(Model("models/a.onnx"));
+            bad.Targets = [target];
+            Assert.False(bad.Execute());
+            Assert.Empty(bad.ResolvedModels);
+        }
+
+        Assert.Equal(3, _engine.Errors.Count(e => e.Code == "SLM1016"));
+        Assert.Contains(_engine.Errors, e => e.Message!.Contains("'toaster' is neither a runtime identifier nor a built-in device profile (rpi5, jetson-orin, x64-avx2, x64-vnni, win-arm64-npu)"));
+    }
+
+    [Fact]
+    public void Without_targets_the_build_target_is_the_only_one_and_ships()
+    {
+        var task = Task(Model("models/a.onnx"));
+
+        Assert.True(task.Execute());
+
+        var item = Assert.Single(task.ResolvedModels);
+        Assert.Equal(("linux-x64", "true", ""), (item.GetMetadata("SlmOpsTarget"), item.GetMetadata("SlmOpsShip"), item.GetMetadata("SlmOpsRuntimeIdentifier")));
+    }
+
     [Theory]
     [InlineData("Name", "2Fast", "SLM1001")]
     [InlineData("Name", "class", "SLM1001")]

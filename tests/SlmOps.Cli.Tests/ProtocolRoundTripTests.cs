@@ -25,9 +25,11 @@ public sealed class ProtocolRoundTripTests : IDisposable
         item.SetMetadata("Namespace", "App.Models");
         item.SetMetadata("Kind", "embedding");
         item.SetMetadata("Sha256", new string('a', 64));
-        item.SetMetadata("SlmOpsTarget", "linux-arm64");
+        item.SetMetadata("SlmOpsTarget", "rpi5");
+        item.SetMetadata("SlmOpsRuntimeIdentifier", "linux-arm64");
+        item.SetMetadata("SlmOpsExecutionProvider", "xnnpack");
         item.SetMetadata("ModelDirectory", _temp.Combine("obj", "slm", "Weird"));
-        item.SetMetadata("VariantDirectory", _temp.Combine("obj", "slm", "Weird", "linux-arm64"));
+        item.SetMetadata("VariantDirectory", _temp.Combine("obj", "slm", "Weird", "rpi5"));
         foreach (var setting in TaskSettings.All)
         {
             // A distinct value per setting, with the characters JSON must escape; AllowHardLinks must parse.
@@ -43,7 +45,8 @@ public sealed class ProtocolRoundTripTests : IDisposable
         ModelRequest model = Assert.Single(request.Models);
         Assert.Equal(item.GetMetadata("FullPath"), model.Source);
         Assert.Equal(item.ItemSpec, model.DisplayPath);
-        Assert.Equal(("Weird", "App.Models", "embedding", new string('a', 64), "linux-arm64"), (model.Name, model.Namespace, model.Kind, model.Sha256, model.Target.Name));
+        Assert.Equal(("Weird", "App.Models", "embedding", new string('a', 64), "rpi5"), (model.Name, model.Namespace, model.Kind, model.Sha256, model.Target.Name));
+        Assert.Equal(("linux-arm64", "xnnpack", "arm64"), (model.Target.RuntimeIdentifier, model.Target.ExecutionProvider, model.Target.Architecture));
         Assert.Equal(item.GetMetadata("ModelDirectory") + Path.DirectorySeparatorChar, model.ModelDirectory);
         Assert.Equal(item.GetMetadata("VariantDirectory") + Path.DirectorySeparatorChar, model.VariantDirectory);
         Assert.True(model.AllowHardLinks);

@@ -39,4 +39,17 @@ public class DeviceTargetTests
     {
         Assert.Equal(expected, DeviceTarget.Parse(target).SharesArchitectureWith(host));
     }
+
+    [Fact]
+    public void A_device_profile_has_the_architecture_of_its_rid_and_says_it_is_a_profile()
+    {
+        var rpi5 = DeviceTarget.Parse("rpi5", "linux-arm64");
+        var npu = DeviceTarget.Parse("win-arm64", null, "qnn");
+        var rid = DeviceTarget.Parse("linux-arm64");
+
+        Assert.Equal(("rpi5", "linux-arm64", "cpu", "arm64", true), (rpi5.Name, rpi5.RuntimeIdentifier, rpi5.ExecutionProvider, rpi5.Architecture, rpi5.IsProfile));
+        Assert.False(rpi5.SharesArchitectureWith("linux-x64"));
+        Assert.True(npu.IsProfile);
+        Assert.False(rid.IsProfile);
+    }
 }

@@ -114,6 +114,19 @@ public class VariantManifestTests
         Assert.Equal(manifest.Target.Name, read.Target.Name);
     }
 
+    [Fact]
+    public void A_profile_target_records_its_rid_and_execution_provider_after_its_name_and_reads_back()
+    {
+        var manifest = Manifest(null) with { Target = DeviceTarget.Parse("jetson-orin", "linux-arm64", "cuda") };
+
+        using var doc = JsonDocument.Parse(manifest.ToJson());
+        var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(["target", "runtimeIdentifier", "executionProvider"], names.Skip(names.IndexOf("target")).Take(3));
+        var read = VariantManifest.Read(manifest.ToJson()).Target;
+        Assert.Equal(("jetson-orin", "linux-arm64", "cuda", "arm64"), (read.Name, read.RuntimeIdentifier, read.ExecutionProvider, read.Architecture));
+        Assert.DoesNotContain("runtimeIdentifier", Manifest(null).ToJson());
+    }
+
     [Theory]
     [InlineData("not json")]
     [InlineData("{}")]

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using SlmOps.Testing;
+
+namespace SlmOps.IntegrationTests;
+
+/// <summary>
+/// <c>SlmTarget</c> items in a real <c>dotnet build</c> and <c>dotnet publish -r</c>: a variant per model × target,
+/// each with its profile's settings and its own manifest; the build ships the host's, a publish the RID's.
+/// </summary>
+[Collection(SdkCollection.Name)]
+public sealed class DeviceTargetBuildTests(SdkPackageFixture sdk)
+{
+    private const string Program = """
+        using var model = App.Models.Dense.Load();
+        Console.WriteLine("loaded");
+        """;
+
+    private static JsonElement Manifest(string path) => JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+
+    [Fact]
+    public void Each_target_gets_its_variant_the_build_ships_the_hosts_and_a_publish_for_arm64_ships_the_rpi5_one()
+    {
+        using var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
+        project.WriteProject("""
+            <SlmTarget Include="linux-x64" Precision="int8-weight" />
+            <SlmTarget Include="rpi5" MaxModelSize="1MB" />
+            <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" MaxRelativeError="50%" />
+            """);
+        project.WriteProgram(Program);
+
+        CommandResult build = project.Build("-v:n");
+
+        build.AssertSuccess();
+        Assert.Matches(@"SlmOps: Dense \(linux-x64\): int8-weight, ", build.Output);
+        Assert.Matches(@"SlmOps: Dense \(rpi5\): int4, ", build.Output);
+        string slm = project.Path("obj/Debug/net10.0/slm/Dense");
+        var rpi5 = Manifest(Path.Combine(slm, "rpi5", "manifest.json"));
+        Assert.Equal(("rpi5", "linux-arm64", "cpu", "int4"), (rpi5.GetProperty("target").GetString(), rpi5.GetProperty("runtimeIdentifier").GetString(),
+            rpi5.GetProperty("executionProvider").GetString(), rpi5.GetProperty("precision").GetString()));
+        Assert.Contains(rpi5.GetProperty("validation").GetProperty("gates").EnumerateArray(), g => g.GetProperty("gate").GetString() == "MaxModelSize" && g.GetProperty("threshold").GetDouble() == 1);
+        var shipped = Manifest(Path.Combine(project.OutputDirectory, "models", "Dense", "manifest.json"));
+        Assert.Equal(("linux-x64", "int8-weight"), (shipped.GetProperty("target").GetString(), shipped.GetProperty("precision").GetString()));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(slm, "linux-x64", "model.onnx")), File.ReadAllBytes(Path.Combine(project.OutputDirectory, "models", "Dense", "model.onnx")));
+        string report = File.ReadAllText(project.Path("obj/Debug/net10.0/slm/slm-report.md"));
+        Assert.Contains("| linux-x64 | int8-weight |", report);
+        Assert.Contains("| rpi5 | int4 |", report);
+        project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
+        int invocations = project.Invocations.Length;
+
+        string publish = project.Path("publish");
+        // The same configuration as the build (publish defaults to Release, which has a folder of its own).
+        project.Dotnet("publish", "-c", "Debug", "-r", "linux-arm64", "--self-contained", "false", "-p:UseAppHost=false", "-nr:false", "-p:UseSharedCompilation=false", "-o", publish).AssertSuccess();
+
+        // Both variants were up to date: the publish prepares nothing and ships rpi5's, the one that runs under linux-arm64.
+        Assert.Equal(invocations, project.Invocations.Length);
+        Assert.Equal("rpi5", Manifest(Path.Combine(publish, "models", "Dense", "manifest.json")).GetProperty("target").GetString());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(slm, "rpi5", "model.onnx")), File.ReadAllBytes(Path.Combine(publish, "models", "Dense", "model.onnx")));
+    }
+
+    [Fact]
+    public void Publishing_for_a_rid_no_target_runs_under_is_SLM1015()
+    {
+        using var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
+        project.WriteProject("""
+            <SlmTarget Include="rpi5" />
+            <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" />
+            """);
+        project.WriteProgram(Program);
+
+        CommandResult build = project.Build("-p:RuntimeIdentifier=win-x64", "-p:UseAppHost=false", "--self-contained", "false");
+
+        Assert.False(build.Succeeded, build.Output);
+        Assert.Contains("error SLM1015: This build is for 'win-x64', and no SlmTarget is that RID or runs under it (the targets are rpi5 (linux-arm64)).", build.Output);
+        Assert.Empty(project.Invocations);
+    }
+}
