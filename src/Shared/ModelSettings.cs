@@ -9,10 +9,11 @@ namespace SlmOps
     /// </summary>
     internal sealed class ModelSetting
     {
-        private ModelSetting(string metadata, bool onlyWhenRewritten, string[] precisions, bool validates = false)
+        private ModelSetting(string metadata, bool onlyWhenRewritten, string[] precisions, bool validates = false, bool records = false)
         {
             Metadata = metadata;
             Validates = validates;
+            Records = records;
             Key = char.ToLowerInvariant(metadata[0]) + metadata.Substring(1);
             OnlyWhenRewritten = onlyWhenRewritten;
             Precisions = precisions;
@@ -36,6 +37,12 @@ namespace SlmOps
         /// </summary>
         public bool Validates { get; }
 
+        /// <summary>
+        /// Recorded in the manifest only (the model's version, its rollout channel): it neither makes nor judges the
+        /// variant, so changing it writes the manifest again without making the variant again.
+        /// </summary>
+        public bool Records { get; }
+
         /// <summary>A setting every precision reads.</summary>
         public static ModelSetting Any(string metadata) => new ModelSetting(metadata, false, Array.Empty<string>());
 
@@ -47,6 +54,9 @@ namespace SlmOps
 
         /// <summary>A validation setting every precision reads.</summary>
         public static ModelSetting Validation(string metadata) => new ModelSetting(metadata, false, Array.Empty<string>(), validates: true);
+
+        /// <summary>A setting the manifest records and nothing reads (<see cref="Records"/>).</summary>
+        public static ModelSetting Record(string metadata) => new ModelSetting(metadata, false, Array.Empty<string>(), records: true);
 
         /// <summary>A drift gate, which only a rewritten variant is held to (a copy is the original).</summary>
         public static ModelSetting Gate(string metadata) => new ModelSetting(metadata, true, Array.Empty<string>(), validates: true);
@@ -91,6 +101,9 @@ namespace SlmOps
         public static readonly ModelSetting MaxRelativeError = ModelSetting.Gate("MaxRelativeError");
         public static readonly ModelSetting MinTop1Agreement = ModelSetting.Gate("MinTop1Agreement");
         public static readonly ModelSetting MaxPerplexityIncrease = ModelSetting.Gate("MaxPerplexityIncrease");
+        public static readonly ModelSetting Version = ModelSetting.Record("Version");
+        public static readonly ModelSetting Channel = ModelSetting.Record("Channel");
+        public static readonly ModelSetting MinAppVersion = ModelSetting.Record("MinAppVersion");
 
         /// <summary>In request order.</summary>
         public static readonly IReadOnlyList<ModelSetting> All = new[]
@@ -98,7 +111,7 @@ namespace SlmOps
             Precision, BlockSize, Symmetric, AccuracyLevel, Int8Format, Int8Weights, QuantizeInclude, QuantizeExclude,
             QuantizeMinElements, Prune, CalibrationRanges, ActivationType, QdqWeights, QuantizeEmbeddings, ScaleSearch,
             Int8Layers, AllowHardLinks, ValidationMode, SampleData, Tokenizer, MinCosine, MaxRelativeError, MinTop1Agreement,
-            MaxPerplexityIncrease, MaxModelSize, MaxLoadTime, MaxLatency, MaxMemory,
+            MaxPerplexityIncrease, MaxModelSize, MaxLoadTime, MaxLatency, MaxMemory, Version, Channel, MinAppVersion,
         };
 
         /// <summary>The drift gates, named as <c>ValidationGates</c> and <c>slmops validate --gate</c> name them.</summary>

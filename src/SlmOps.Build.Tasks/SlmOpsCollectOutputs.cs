@@ -30,6 +30,13 @@ namespace SlmOps.Build.Tasks
         [Output]
         public ITaskItem[] VariantFiles { get; private set; } = Array.Empty<ITaskItem>();
 
+        /// <summary>
+        /// The variant files (model, external data, manifest) of every target, with <c>ArtifactPath</c> set to
+        /// <c>&lt;target&gt;/&lt;Name&gt;/&lt;file&gt;</c>: the CI artifact layout under <c>$(SlmOpsArtifactsPath)</c>.
+        /// </summary>
+        [Output]
+        public ITaskItem[] ArtifactFiles { get; private set; } = Array.Empty<ITaskItem>();
+
         /// <summary>The contracts that exist, for the source generator, with the model's full path as <c>SlmOpsModelFile</c>.</summary>
         [Output]
         public ITaskItem[] ContractFiles { get; private set; } = Array.Empty<ITaskItem>();
@@ -38,6 +45,7 @@ namespace SlmOps.Build.Tasks
         {
             var written = new List<ITaskItem>();
             var variants = new List<ITaskItem>();
+            var artifacts = new List<ITaskItem>();
             var contracts = new List<ITaskItem>();
             var seenContracts = new HashSet<string>(StringComparer.Ordinal);
             foreach (ITaskItem model in Models)
@@ -79,13 +87,19 @@ namespace SlmOps.Build.Tasks
                     written.Add(new TaskItem(file));
                     string fileName = Path.GetFileName(file);
                     bool isBookkeeping = Array.IndexOf(WorkerFiles.Bookkeeping, fileName) >= 0;
-                    if (ships && !isBookkeeping && File.Exists(file) && file.StartsWith(variantDirectory, StringComparison.Ordinal))
+                    if (!isBookkeeping && File.Exists(file) && file.StartsWith(variantDirectory, StringComparison.Ordinal))
                     {
                         string relative = file.Substring(variantDirectory.Length);
-                        var item = new TaskItem(file);
-                        item.SetMetadata("Link", Path.Combine(ModelsFolder, name, relative));
-                        item.SetMetadata("SlmOpsModelName", name);
-                        variants.Add(item);
+                        var artifact = new TaskItem(file);
+                        artifact.SetMetadata("ArtifactPath", Path.Combine(model.GetMetadata("SlmOpsTarget"), name, relative));
+                        artifacts.Add(artifact);
+                        if (ships)
+                        {
+                            var item = new TaskItem(file);
+                            item.SetMetadata("Link", Path.Combine(ModelsFolder, name, relative));
+                            item.SetMetadata("SlmOpsModelName", name);
+                            variants.Add(item);
+                        }
                     }
                 }
 
@@ -94,6 +108,7 @@ namespace SlmOps.Build.Tasks
 
             WrittenFiles = written.ToArray();
             VariantFiles = variants.ToArray();
+            ArtifactFiles = artifacts.ToArray();
             ContractFiles = contracts.ToArray();
             return !Log.HasLoggedErrors;
         }

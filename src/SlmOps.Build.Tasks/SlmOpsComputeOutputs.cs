@@ -44,6 +44,12 @@ namespace SlmOps.Build.Tasks
         /// </summary>
         public ITaskItem[] Targets { get; set; } = Array.Empty<ITaskItem>();
 
+        /// <summary>
+        /// <c>$(SlmOpsTargets)</c>: <c>;</c>-separated target names to prepare instead of every <see cref="Targets"/>
+        /// item, as a CI job per device does (<c>-p:SlmOpsTargets=rpi5</c>); a name no item has is a RID or profile as is.
+        /// </summary>
+        public string TargetFilter { get; set; } = "";
+
         /// <summary>The worker assembly. A newer worker makes every model stale, as a new compiler would.</summary>
         public string WorkerPath { get; set; } = "";
 
@@ -154,7 +160,14 @@ namespace SlmOps.Build.Tasks
         /// </summary>
         private List<DeviceProfile>? ResolveTargets(ICollection<string> ignored)
         {
-            if (Targets.Length == 0)
+            ITaskItem[] items = Targets;
+            string[] filter = TargetFilter.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).ToArray();
+            if (filter.Length > 0)
+            {
+                items = filter.Select(n => Targets.FirstOrDefault(t => string.Equals(t.ItemSpec.Trim(), n, StringComparison.OrdinalIgnoreCase)) ?? new TaskItem(n)).ToArray();
+            }
+
+            if (items.Length == 0)
             {
                 var profile = DeviceProfile.Find(Target);
                 return new List<DeviceProfile> { profile ?? new DeviceProfile(Target, Target, "cpu", "", new Dictionary<string, string>()) };
@@ -162,7 +175,7 @@ namespace SlmOps.Build.Tasks
 
             var targets = new List<DeviceProfile>();
             bool ok = true;
-            foreach (ITaskItem item in Targets)
+            foreach (ITaskItem item in items)
             {
                 string name = item.ItemSpec.Trim();
                 DeviceProfile? profile = DeviceProfile.Find(name);
@@ -263,6 +276,21 @@ namespace SlmOps.Build.Tasks
             if (sha.Length > 0 && !ModelRules.IsSha256(sha))
             {
                 ok = Error("SLM1007", $"SlmModel '{model.ItemSpec}': Sha256 '{sha}' is not a SHA-256 hash. Give 64 hexadecimal digits, or remove the metadata.");
+            }
+
+            foreach (string versionMetadata in new[] { "Version", "MinAppVersion" })
+            {
+                string version = model.GetMetadata(versionMetadata).Trim();
+                if (version.Length > 0 && !System.Text.RegularExpressions.Regex.IsMatch(version, @"^\d+(\.\d+){1,3}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"))
+                {
+                    ok = Error("SLM1017", $"SlmModel '{model.ItemSpec}': {versionMetadata} '{version}' is not a version. Give a semantic version such as 1.2.0 or 2.0.0-beta.1.");
+                }
+            }
+
+            string rolloutChannel = model.GetMetadata("Channel").Trim();
+            if (rolloutChannel.Length > 0 && (rolloutChannel.Length > 64 || !System.Text.RegularExpressions.Regex.IsMatch(rolloutChannel, "^[A-Za-z0-9][A-Za-z0-9._-]*$")))
+            {
+                ok = Error("SLM1017", $"SlmModel '{model.ItemSpec}': Channel '{rolloutChannel}' is not a channel name. Use letters, digits, '.', '_' and '-', such as canary, beta or stable.");
             }
 
             if (names.TryGetValue(name, out string? other))

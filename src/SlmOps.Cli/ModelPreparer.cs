@@ -252,6 +252,9 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         new()
         {
             Name = request.Name,
+            Version = request.Quantize.Optional(ModelSettings.Version),
+            Channel = request.Quantize.Optional(ModelSettings.Channel),
+            MinAppVersion = request.Quantize.Optional(ModelSettings.MinAppVersion),
             Kind = source.Contract.Kind,
             Target = request.Target,
             Precision = QuantizationNames.Format(variant.Options.Precision),

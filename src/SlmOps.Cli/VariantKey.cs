@@ -28,7 +28,7 @@ internal sealed record VariantKey(string Key, VariantQuantization? Quantization,
         text.Append("tool=").Append(toolVersion).Append('\n');
         text.Append("source=").Append(sourceSha256.ToLowerInvariant()).Append('\n');
         text.Append("target=").Append(request.Target.Name).Append('\n');
-        foreach (ModelSetting setting in ModelSettings.All.Where(s => !s.Validates))
+        foreach (ModelSetting setting in ModelSettings.All.Where(s => !s.Validates && !s.Records))
             text.Append(setting.Key).Append('=').Append(request.Quantize[setting]).Append('\n');
         if (request.Quantize.CalibrationRanges.Length > 0)
             text.Append("ranges=").Append(AtomicFile.Sha256Of(request.Quantize.CalibrationRanges)).Append('\n');

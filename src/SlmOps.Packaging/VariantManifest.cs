@@ -37,6 +37,15 @@ public sealed record VariantManifest
     /// <summary>The files of the variant, relative to its folder, the model first.</summary>
     public required IReadOnlyList<VariantFile> Files { get; init; }
 
+    /// <summary>The model's version (<c>Version</c> metadata), or null when the project gives none.</summary>
+    public string? Version { get; init; }
+
+    /// <summary>The rollout channel or ring (<c>Channel</c> metadata: canary, beta, stable, …), or null.</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>The oldest app version that may load this variant (<c>MinAppVersion</c> metadata), or null.</summary>
+    public string? MinAppVersion { get; init; }
+
     /// <summary>With <c>Precision="auto"</c>: what the search tried and chose; otherwise null.</summary>
     public VariantAutoPrecision? Auto { get; init; }
 
@@ -52,12 +61,21 @@ public sealed record VariantManifest
             json.WriteStartObject();
             json.WriteNumber("schemaVersion", SchemaVersion);
             json.WriteString("name", Name);
+            if (Version is not null) json.WriteString("version", Version);
             json.WriteString("kind", Kind);
             json.WriteString("target", Target.Name);
             if (Target.IsProfile)
             {
                 json.WriteString("runtimeIdentifier", Target.RuntimeIdentifier);
                 json.WriteString("executionProvider", Target.ExecutionProvider);
+            }
+
+            if (Channel is not null || MinAppVersion is not null)
+            {
+                json.WriteStartObject("rollout");
+                if (Channel is not null) json.WriteString("channel", Channel);
+                if (MinAppVersion is not null) json.WriteString("minAppVersion", MinAppVersion);
+                json.WriteEndObject();
             }
 
             json.WriteString("precision", Precision);
@@ -102,6 +120,9 @@ public sealed record VariantManifest
             return new VariantManifest
             {
                 Name = root.GetProperty("name").GetString()!,
+                Version = root.TryGetProperty("version", out var version) ? version.GetString() : null,
+                Channel = root.TryGetProperty("rollout", out var rollout) && rollout.TryGetProperty("channel", out var channel) ? channel.GetString() : null,
+                MinAppVersion = root.TryGetProperty("rollout", out var r) && r.TryGetProperty("minAppVersion", out var min) ? min.GetString() : null,
                 Kind = root.GetProperty("kind").GetString()!,
                 Target = DeviceTarget.Parse(root.GetProperty("target").GetString()!,
                     root.TryGetProperty("runtimeIdentifier", out var rid) ? rid.GetString() : null,

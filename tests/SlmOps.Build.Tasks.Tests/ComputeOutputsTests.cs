@@ -142,6 +142,20 @@ public class ComputeOutputsTests : IDisposable
     }
 
     [Fact]
+    public void SlmOpsTargets_prepares_only_the_named_targets_with_their_items_metadata()
+    {
+        var task = Task(Model("models/a.onnx"));
+        task.Targets = [Target("linux-x64"), Target("rpi5", ("Precision", "int8-weight"))];
+        task.TargetFilter = " rpi5 ; jetson-orin ";
+
+        Assert.True(task.Execute());
+
+        Assert.Equal(["rpi5", "jetson-orin"], task.ResolvedModels.Select(m => m.GetMetadata("SlmOpsTarget")));
+        Assert.Equal(["int8-weight", "fp16"], task.ResolvedModels.Select(m => m.GetMetadata("Precision")));
+        Assert.Equal("true", task.ResolvedModels[0].GetMetadata("SlmOpsShip"));
+    }
+
+    [Fact]
     public void Without_targets_the_build_target_is_the_only_one_and_ships()
     {
         var task = Task(Model("models/a.onnx"));
@@ -161,6 +175,9 @@ public class ComputeOutputsTests : IDisposable
     [InlineData("Kind", "speech", "SLM1002")]
     [InlineData("Namespace", "App..Models", "SLM1004")]
     [InlineData("Sha256", "abc", "SLM1007")]
+    [InlineData("Version", "one", "SLM1017")]
+    [InlineData("MinAppVersion", "2", "SLM1017")]
+    [InlineData("Channel", "beta channel", "SLM1017")]
     public void Invalid_metadata_is_a_coded_error_naming_the_item(string key, string value, string code)
     {
         var task = Task(Model("models/m.onnx", (key, value)));

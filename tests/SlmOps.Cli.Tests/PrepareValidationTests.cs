@@ -52,6 +52,27 @@ public sealed class PrepareValidationTests : IDisposable
     }
 
     [Fact]
+    public void Version_and_rollout_go_in_the_manifest_and_changing_them_writes_it_again_without_making_the_variant_again()
+    {
+        var first = Model(("precision", "int4"), ("blockSize", "16"), ("version", "1.0.0"), ("channel", "canary"), ("minAppVersion", "2.1"));
+        Assert.Equal(0, Prepare(first).ExitCode);
+        var manifest = JsonDocument.Parse(File.ReadAllText(first.ManifestPath)).RootElement;
+        Assert.Equal(("1.0.0", "canary", "2.1"), (manifest.GetProperty("version").GetString(),
+            manifest.GetProperty("rollout").GetProperty("channel").GetString(), manifest.GetProperty("rollout").GetProperty("minAppVersion").GetString()));
+        byte[] variant = File.ReadAllBytes(first.VariantModelPath);
+
+        var bumped = Model(("precision", "int4"), ("blockSize", "16"), ("version", "1.1.0"), ("channel", "stable"));
+        var result = Prepare(bumped);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Contains("unchanged; validating it again", result.Out, StringComparison.Ordinal);
+        Assert.Equal(variant, File.ReadAllBytes(bumped.VariantModelPath));
+        manifest = JsonDocument.Parse(File.ReadAllText(bumped.ManifestPath)).RootElement;
+        Assert.Equal("1.1.0", manifest.GetProperty("version").GetString());
+        Assert.False(manifest.GetProperty("rollout").TryGetProperty("minAppVersion", out _));
+    }
+
+    [Fact]
     public void A_failed_gate_is_an_SLM4010_error_naming_model_target_precision_value_and_threshold_and_nothing_ships()
     {
         var model = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "0.0001%"));

@@ -75,4 +75,47 @@ public sealed class DeviceTargetBuildTests(SdkPackageFixture sdk)
         Assert.Contains("error SLM1015: This build is for 'win-x64', and no SlmTarget is that RID or runs under it (the targets are rpi5 (linux-arm64)).", build.Output);
         Assert.Empty(project.Invocations);
     }
+
+    [Fact]
+    public void SlmOpsArtifactsPath_lays_out_every_target_for_CI_and_SlmOpsTargets_prepares_only_the_named_one()
+    {
+        using var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
+        project.WriteProject("""
+            <SlmTarget Include="linux-x64" />
+            <SlmTarget Include="rpi5" />
+            <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" />
+            """);
+        project.WriteProgram(Program);
+
+        project.Build("-p:SlmOpsArtifactsPath=artifacts/slm").AssertSuccess();
+
+        string artifacts = project.Path("artifacts/slm");
+        foreach (string target in new[] { "linux-x64", "rpi5" })
+        {
+            Assert.Equal(target, Manifest(Path.Combine(artifacts, target, "Dense", "manifest.json")).GetProperty("target").GetString());
+            Assert.True(File.Exists(Path.Combine(artifacts, target, "Dense", "model.onnx")));
+        }
+
+        Assert.Contains("| rpi5 | int4 |", File.ReadAllText(Path.Combine(artifacts, "slm-report.md")));
+        Assert.Empty(Directory.GetFiles(artifacts, "slmops.*", SearchOption.AllDirectories));
+
+        // What samples/ci/github-actions.yml runs per device: only that target is prepared and laid out.
+        using var job = new TestProject(sdk);
+        OnnxModelFactory.Write(job.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
+        job.WriteProject("""
+            <SlmTarget Include="linux-x64" />
+            <SlmTarget Include="rpi5" />
+            <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" />
+            """);
+        job.WriteProgram(Program);
+        job.Build("-p:SlmOpsTargets=rpi5", "-p:SlmOpsArtifactsPath=artifacts/slm").AssertSuccess();
+        Assert.Equal(["rpi5"], Directory.GetDirectories(job.Path("artifacts/slm")).Select(Path.GetFileName));
+        Assert.Equal("prepare 1 Dense", Assert.Single(job.Invocations));
+        string workflow = File.ReadAllText(Path.Combine(RepoRootAttribute.Value, "samples", "ci", "github-actions.yml"));
+        Assert.Contains("-p:SlmOpsTargets=${{ matrix.target }}", workflow);
+        Assert.Contains("-p:SlmOpsArtifactsPath=${{ github.workspace }}/artifacts/slm", workflow);
+        Assert.Contains("artifacts/slm/${{ matrix.target }}/", workflow);
+        Assert.Contains("artifacts/slm/slm-report.md >> \"$GITHUB_STEP_SUMMARY\"", workflow);
+    }
 }

@@ -105,7 +105,11 @@ public class VariantManifestTests
     public void Read_gives_back_what_ToJson_wrote(bool withEverything)
     {
         var manifest = withEverything
-            ? Manifest(new VariantQuantization("int4", 36, 1000, 300, 0.5)) with { Auto = Auto(), Validation = Validation(passed: false, mode: "warn") }
+            ? Manifest(new VariantQuantization("int4", 36, 1000, 300, 0.5)) with
+            {
+                Version = "1.2.0-beta.1", Channel = "canary", MinAppVersion = "2.0", Target = DeviceTarget.Parse("rpi5", "linux-arm64"),
+                Auto = Auto(), Validation = Validation(passed: false, mode: "warn"),
+            }
             : Manifest(null);
 
         var read = VariantManifest.Read(manifest.ToJson());
@@ -125,6 +129,18 @@ public class VariantManifestTests
         var read = VariantManifest.Read(manifest.ToJson()).Target;
         Assert.Equal(("jetson-orin", "linux-arm64", "cuda", "arm64"), (read.Name, read.RuntimeIdentifier, read.ExecutionProvider, read.Architecture));
         Assert.DoesNotContain("runtimeIdentifier", Manifest(null).ToJson());
+    }
+
+    [Fact]
+    public void The_version_follows_the_name_and_the_rollout_the_target()
+    {
+        string json = (Manifest(null) with { Version = "1.2.0", Channel = "beta", MinAppVersion = "3.1.0" }).ToJson();
+
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal(["schemaVersion", "name", "version", "kind", "target", "rollout", "precision"], doc.RootElement.EnumerateObject().Select(p => p.Name).Take(7));
+        var rollout = doc.RootElement.GetProperty("rollout");
+        Assert.Equal(("beta", "3.1.0"), (rollout.GetProperty("channel").GetString(), rollout.GetProperty("minAppVersion").GetString()));
+        Assert.DoesNotContain("rollout", Manifest(null).ToJson());
     }
 
     [Theory]
