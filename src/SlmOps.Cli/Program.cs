@@ -50,11 +50,13 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null)
     {
         var context = new CliContext(stdout, stderr, environment ?? Environment.GetEnvironmentVariable);
-        var root = new RootCommand("slmops: inspect, quantize, calibrate, validate and prepare ONNX models for SlmOps.Build.")
+        var root = new RootCommand("slmops: inspect, quantize, calibrate, validate, prepare, package and push ONNX models for SlmOps.Build.")
         {
             CalibrateCommand.Create(context),
             InspectCommand.Create(context),
+            FeedCommands.Package(context),
             PrepareCommand.Create(context),
+            FeedCommands.Push(context),
             QuantizeCommand.Create(context),
             ValidateCommand.Create(context),
         };

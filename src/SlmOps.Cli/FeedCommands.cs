@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using SlmOps.Packaging;
+
+namespace SlmOps.Cli;
+
+/// <summary>
+/// <c>slmops package</c> and <c>slmops push</c>: a model's validated variants as one NuGet model package
+/// (<see cref="ModelPackage"/>), and that package on a folder feed (<see cref="ModelFeed"/>).
+/// </summary>
+internal static class FeedCommands
+{
+    public static Command Package(CliContext context)
+    {
+        var folder = new Argument<string>("model-folder") { Description = "The model's folder a build prepared: obj/<configuration>/<framework>/slm/<Name>/ (a folder per target)." };
+        var id = new Option<string>("--id") { Description = "The package id, e.g. Contoso.Models.MiniLm.", Required = true };
+        var version = new Option<string>("--version") { Description = "The package version (the model's version), e.g. 1.2.0.", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Where to write <id>.<version>.nupkg (default: the current folder).", DefaultValueFactory = _ => "." };
+        var authors = new Option<string?>("--authors") { Description = "The package's authors (default: SlmOps)." };
+        var description = new Option<string?>("--description") { Description = "The package's description (default: the model and its targets)." };
+        var json = new Option<bool>("--json") { Description = "Print the package and its variants as JSON." };
+        var command = new Command("package", "Pack a model's validated variants, one per target with its manifest, as a NuGet model package.")
+        {
+            folder, id, version, output, authors, description, json,
+        };
+        command.SetAction(parseResult =>
+        {
+            string modelFolder = Path.GetFullPath(parseResult.GetValue(folder)!);
+            context.LogInvocation($"package {modelFolder}");
+            return Run(context, modelFolder, "Packing the model", () =>
+            {
+                string path = ModelPackage.Pack(modelFolder, parseResult.GetValue(id)!, parseResult.GetValue(version)!, parseResult.GetValue(output)!,
+                    parseResult.GetValue(authors), parseResult.GetValue(description));
+                var variants = ModelPackage.Verify(path);
+                long size = new FileInfo(path).Length;
+                if (parseResult.GetValue(json))
+                {
+                    context.Out.WriteLine(JsonSerializer.Serialize(new
+                    {
+                        package = path,
+                        bytes = size,
+                        variants = variants.Select(v => new { target = v.Manifest.Target.Name, runtimeIdentifier = v.Manifest.Target.RuntimeIdentifier, precision = v.Manifest.Precision, bytes = v.Manifest.Files.Sum(f => f.Size) }),
+                    }));
+                }
+                else
+                {
+                    context.Out.WriteLine($"Package    {path} ({InspectCommand.FormatBytes(size)})");
+                    foreach (var v in variants)
+                        context.Out.WriteLine($"Variant    {v.Manifest.Target.Name} ({v.Manifest.Target.RuntimeIdentifier}): {v.Manifest.Precision}, {InspectCommand.FormatBytes(v.Manifest.Files.Sum(f => f.Size))}");
+                }
+            });
+        });
+        return command;
+    }
+
+    public static Command Push(CliContext context)
+    {
+        var package = new Argument<string>("package") { Description = "The model package (.nupkg) to push." };
+        var source = new Option<string>("--source", "-s") { Description = "The folder feed (NuGet's folder layout). For an HTTP feed use dotnet nuget push: a model package is a regular NuGet package.", Required = true };
+        var command = new Command("push", "Verify a model package against its manifests and push it to a folder feed.")
+        {
+            package, source,
+        };
+        command.SetAction(parseResult =>
+        {
+            string path = Path.GetFullPath(parseResult.GetValue(package)!);
+            string feed = parseResult.GetValue(source)!;
+            context.LogInvocation($"push {path}");
+            return Run(context, path, "Pushing the package", () =>
+            {
+                ModelFeed.PushAsync(path, feed).GetAwaiter().GetResult();
+                context.Out.WriteLine($"Pushed     {Path.GetFileName(path)} to {feed}");
+            });
+        });
+        return command;
+    }
+
+    private static int Run(CliContext context, string file, string what, Action action)
+    {
+        try
+        {
+            action();
+            return Program.Success;
+        }
+        catch (SlmException ex)
+        {
+            context.Error.WriteLine(ex.ToErrorLine());
+        }
+        catch (Exception ex)
+        {
+            context.Error.WriteLine($"error {CliErrorCodes.InternalError}: {file}: {ModelPreparer.InternalErrorMessage(what, ex)}");
+        }
+
+        return Program.Failed;
+    }
+}
