@@ -7,7 +7,7 @@ namespace SlmOps.Cli;
 
 /// <summary>
 /// <c>slmops package</c> and <c>slmops push</c>: a model's validated variants as one NuGet model package
-/// (<see cref="ModelPackage"/>), and that package on a folder feed (<see cref="ModelFeed"/>).
+/// (<see cref="ModelPackage"/>), and that package on a folder or HTTP NuGet v3 feed (<see cref="ModelFeed"/>).
 /// </summary>
 internal static class FeedCommands
 {
@@ -57,10 +57,13 @@ internal static class FeedCommands
     public static Command Push(CliContext context)
     {
         var package = new Argument<string>("package") { Description = "The model package (.nupkg) to push." };
-        var source = new Option<string>("--source", "-s") { Description = "The folder feed (NuGet's folder layout). For an HTTP feed use dotnet nuget push: a model package is a regular NuGet package.", Required = true };
-        var command = new Command("push", "Verify a model package against its manifests and push it to a folder feed.")
+        var source = new Option<string>("--source", "-s") { Description = "The feed: a folder (NuGet's folder layout) or an HTTP NuGet v3 service index URL.", Required = true };
+        var apiKey = new Option<string?>("--api-key", "-k") { Description = "The HTTP feed's API key." };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for an HTTP feed.", DefaultValueFactory = _ => 300 };
+        var insecure = new Option<bool>("--allow-insecure-connections") { Description = "Allow an http:// feed (NuGet requires https by default)." };
+        var command = new Command("push", "Verify a model package against its manifests and push it to a folder or HTTP NuGet v3 feed.")
         {
-            package, source,
+            package, source, apiKey, timeout, insecure,
         };
         command.SetAction(parseResult =>
         {
@@ -69,7 +72,7 @@ internal static class FeedCommands
             context.LogInvocation($"push {path}");
             return Run(context, path, "Pushing the package", () =>
             {
-                ModelFeed.PushAsync(path, feed).GetAwaiter().GetResult();
+                ModelFeed.PushAsync(path, feed, parseResult.GetValue(apiKey), TimeSpan.FromSeconds(parseResult.GetValue(timeout)), parseResult.GetValue(insecure)).GetAwaiter().GetResult();
                 context.Out.WriteLine($"Pushed     {Path.GetFileName(path)} to {feed}");
             });
         });

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using NuGet.Protocol;
 using System.Text.Json;
 using SlmOps.Packaging;
 using SlmOps.Testing;
@@ -7,7 +8,7 @@ namespace SlmOps.Cli.Tests;
 
 /// <summary>
 /// <c>slmops package</c> and <c>slmops push</c>: a model's variants for two targets as one model package, verified
-/// against its manifests, on a folder feed.
+/// against its manifests, on a folder feed and on an HTTP NuGet v3 feed served on 127.0.0.1 by the test.
 /// </summary>
 public sealed class FeedCommandTests : IDisposable
 {
@@ -103,14 +104,34 @@ public sealed class FeedCommandTests : IDisposable
     }
 
     [Fact]
-    public void An_http_feed_is_SLM5003_saying_to_push_it_with_dotnet_nuget_push()
+    public async Task Push_to_an_http_v3_feed_on_loopback_needs_its_api_key_and_the_package_downloads_back_verified()
     {
         string package = Pack(Prepared(), _temp.Combine("out"));
+        using var feed = new LoopbackFeed(apiKey: "secret");
 
-        var result = CliRunner.Run(["push", package, "--source", "https://feed.example/v3/index.json"]);
+        var insecure = CliRunner.Run(["push", package, "--source", feed.ServiceIndex, "--api-key", "secret", "--timeout", "30"]);
+        var refused = CliRunner.Run(["push", package, "--source", feed.ServiceIndex, "--api-key", "wrong", "--timeout", "30", "--allow-insecure-connections"]);
+        var pushed = CliRunner.Run(["push", package, "--source", feed.ServiceIndex, "--api-key", "secret", "--timeout", "30", "--allow-insecure-connections"]);
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("error SLM5003: ", result.Error);
-        Assert.Contains("dotnet nuget push", result.Error);
+        // NuGet refuses an http:// feed unless told otherwise; the feed refuses a wrong key.
+        Assert.Equal(1, insecure.ExitCode);
+        Assert.Contains("error SLM5003: ", insecure.Error);
+        Assert.Contains("NuGet requires HTTPS sources", insecure.Error);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("error SLM5003: ", refused.Error);
+        Assert.Contains("403", refused.Error);
+        Assert.True(pushed.ExitCode == 0, pushed.Out + pushed.Error);
+        Assert.Equal(File.ReadAllBytes(package), Assert.Single(feed.Packages, p => p.Key == ("contoso.models.dense", "1.2.0")).Value);
+
+        // A consumer's view: NuGet.Protocol lists and downloads it from the feed, and it verifies.
+        var repository = NuGet.Protocol.Core.Types.Repository.Factory.GetCoreV3(new NuGet.Configuration.PackageSource(feed.ServiceIndex) { AllowInsecureConnections = true });
+        var find = (await repository.GetResourceAsync<NuGet.Protocol.Core.Types.FindPackageByIdResource>())!;
+        using var cache = new NuGet.Protocol.Core.Types.SourceCacheContext { NoCache = true };
+        var version = NuGet.Versioning.NuGetVersion.Parse("1.2.0");
+        Assert.Equal([version], await find.GetAllVersionsAsync("Contoso.Models.Dense", cache, NuGet.Common.NullLogger.Instance, CancellationToken.None));
+        string downloaded = _temp.Combine("downloaded.nupkg");
+        using (var stream = File.Create(downloaded))
+            Assert.True(await find.CopyNupkgToStreamAsync("Contoso.Models.Dense", version, stream, cache, NuGet.Common.NullLogger.Instance, CancellationToken.None));
+        Assert.Equal(["linux-arm64", "linux-x64"], ModelPackage.Verify(downloaded).Select(v => v.Manifest.Target.Name));
     }
 }
