@@ -73,6 +73,26 @@ public sealed class PrepareValidationTests : IDisposable
     }
 
     [Fact]
+    public void Preparing_twice_gives_bit_identical_variants_and_manifests_that_differ_only_in_what_was_timed()
+    {
+        string source = OnnxModelFactory.Write(Directory.CreateDirectory(_temp.Combine("models")).FullName, "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
+        RequestModel Made(string obj)
+        {
+            var model = new RequestModel(source, "Dense", _temp.Combine(obj), Settings: new Dictionary<string, string> { ["precision"] = "int4", ["blockSize"] = "16", ["version"] = "1.0.0" });
+            Assert.Equal(0, Prepare(model).ExitCode);
+            return model;
+        }
+
+        var (first, second) = (Made("obj1"), Made("obj2"));
+
+        Assert.Equal(File.ReadAllBytes(first.VariantModelPath), File.ReadAllBytes(second.VariantModelPath));
+        // No time stamps: the manifests are the same bytes but for the latencies measured on this machine.
+        static string Untimed(string path) => System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(path), @"""latencyMs"": \{[^}]*\}", "");
+        Assert.Equal(Untimed(first.ManifestPath), Untimed(second.ManifestPath));
+        Assert.Contains("\"latencyMs\"", File.ReadAllText(first.ManifestPath));
+    }
+
+    [Fact]
     public void A_failed_gate_is_an_SLM4010_error_naming_model_target_precision_value_and_threshold_and_nothing_ships()
     {
         var model = Model(("precision", "int4"), ("blockSize", "16"), ("maxRelativeError", "0.0001%"));
