@@ -33,7 +33,7 @@ namespace SlmOps.Build.Tasks
 
         /// <summary>
         /// True when <see cref="Target"/> was asked for (<c>SlmOpsTarget</c> or <c>RuntimeIdentifier</c> set, as by
-        /// <c>dotnet publish -r</c>): then no <see cref="Targets"/> entry for it is SLM1014. Otherwise the first target ships.
+        /// <c>dotnet publish -r</c>): then no <see cref="Targets"/> entry for it is SLM1015. Otherwise the first target ships.
         /// </summary>
         public bool TargetRequested { get; set; }
 
