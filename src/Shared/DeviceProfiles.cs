@@ -44,8 +44,8 @@ namespace SlmOps
         /// <summary>The profiles the SDK ships (docs/device-profiles.md), by name.</summary>
         public static readonly IReadOnlyList<DeviceProfile> BuiltIn = new[]
         {
-            new DeviceProfile("rpi5", "linux-arm64", "cpu", "Raspberry Pi 5 (Cortex-A76, 4-8 GB): int4 block 32 weights, float activations (MatMulNBits has NEON kernels)",
-                Settings(("Precision", "int4"), ("BlockSize", "32"), ("MaxModelSize", "1GB"), ("MaxMemory", "2GB"))),
+            new DeviceProfile("rpi5", "linux-arm64", "cpu", "Raspberry Pi 5 (Cortex-A76, 4-8 GB): int4 block 32 weights and embedding tables, float activations (MatMulNBits has NEON kernels)",
+                Settings(("Precision", "int4"), ("BlockSize", "32"), ("QuantizeEmbeddings", "true"), ("MaxModelSize", "1GB"), ("MaxMemory", "2GB"))),
             new DeviceProfile("jetson-orin", "linux-arm64", "cuda", "NVIDIA Jetson Orin: fp16 for the GPU",
                 Settings(("Precision", "fp16"), ("MaxModelSize", "8GB"))),
             new DeviceProfile("x64-avx2", "linux-x64", "cpu", "x64 servers and PCs without VNNI: int8 dynamic with unsigned weights, which do not saturate there",
