@@ -15,7 +15,7 @@ internal static class FeedCommands
     {
         var folder = new Argument<string>("model-folder") { Description = "The model's folder a build prepared: obj/<configuration>/<framework>/slm/<Name>/ (a folder per target)." };
         var id = new Option<string>("--id") { Description = "The package id, e.g. Contoso.Models.MiniLm.", Required = true };
-        var version = new Option<string>("--version") { Description = "The package version (the model's version), e.g. 1.2.0.", Required = true };
+        var version = new Option<string?>("--version") { Description = "The package version, e.g. 1.2.0 (default: the SlmModel's Version metadata, which the manifests record)." };
         var output = new Option<string>("--output", "-o") { Description = "Where to write <id>.<version>.nupkg (default: the current folder).", DefaultValueFactory = _ => "." };
         var authors = new Option<string?>("--authors") { Description = "The package's authors (default: SlmOps)." };
         var description = new Option<string?>("--description") { Description = "The package's description (default: the model and its targets)." };
@@ -30,7 +30,7 @@ internal static class FeedCommands
             context.LogInvocation($"package {modelFolder}");
             return Run(context, modelFolder, "Packing the model", () =>
             {
-                string path = ModelPackage.Pack(modelFolder, parseResult.GetValue(id)!, parseResult.GetValue(version)!, parseResult.GetValue(output)!,
+                string path = ModelPackage.Pack(modelFolder, parseResult.GetValue(id)!, parseResult.GetValue(version), parseResult.GetValue(output)!,
                     parseResult.GetValue(authors), parseResult.GetValue(description));
                 var variants = ModelPackage.Verify(path);
                 long size = new FileInfo(path).Length;

@@ -59,6 +59,24 @@ public sealed class FeedCommandTests : IDisposable
     }
 
     [Fact]
+    public void Without_version_the_package_takes_the_models_Version_that_the_manifests_record()
+    {
+        string source = OnnxModelFactory.Write(_temp.Combine("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
+        var model = new RequestModel(source, "Dense", _temp.Combine("obj"), Settings: new Dictionary<string, string> { ["precision"] = "int4", ["blockSize"] = "16", ["version"] = "2.1.0-rc.1" });
+        RequestModel.WriteRequest(_temp.Combine("request.json"), false, model);
+        Assert.Equal(0, CliRunner.Run(["prepare", _temp.Combine("request.json")]).ExitCode);
+
+        var result = CliRunner.Run(["package", model.ModelDirectory, "--id", "Contoso.Models.Dense", "-o", _temp.Combine("out")]);
+        var unversioned = CliRunner.Run(["package", Prepared(), "--id", "Contoso.Models.Dense", "-o", _temp.Combine("out2")]);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.True(File.Exists(_temp.Combine("out", "Contoso.Models.Dense.2.1.0-rc.1.nupkg")));
+        Assert.Equal(1, unversioned.ExitCode);
+        Assert.Contains("error SLM5001: ", unversioned.Error);
+        Assert.Contains("Give the package version (--version)", unversioned.Error);
+    }
+
+    [Fact]
     public void A_variant_changed_after_the_build_is_not_packed_SLM5001()
     {
         string folder = Prepared();

@@ -44,12 +44,18 @@ public static class ModelPackage
     /// and SHA-256 its manifest gives (SLM5001 otherwise: nothing stale or changed is packed).
     /// </summary>
     /// <returns>The package's path.</returns>
-    public static string Pack(string modelDirectory, string id, string version, string outputDirectory, string? authors = null, string? description = null)
+    /// <param name="modelDirectory">The model's folder a build prepared.</param>
+    /// <param name="id">The package id.</param>
+    /// <param name="version">The package version; null: the Version the variants' manifests record (the SlmModel's Version metadata).</param>
+    /// <param name="outputDirectory">Where the package goes.</param>
+    /// <param name="authors">The package's authors; null: SlmOps.</param>
+    /// <param name="description">The package's description; null: the model and its targets.</param>
+    public static string Pack(string modelDirectory, string id, string? version, string outputDirectory, string? authors = null, string? description = null)
     {
         string folder = Path.GetFullPath(modelDirectory);
         if (!PackageIdValidator.IsValidPackageId(id ?? ""))
             throw new ModelPackageException(ModelPackageException.CannotPack, null, $"'{id}' is not a NuGet package id: use letters, digits, '.', '_' and '-', such as Contoso.Models.MiniLm.");
-        if (!NuGetVersion.TryParse(version ?? "", out NuGetVersion? parsed))
+        if (!string.IsNullOrEmpty(version) && !NuGetVersion.TryParse(version, out _))
             throw new ModelPackageException(ModelPackageException.CannotPack, null, $"'{version}' is not a package version: give a semantic version such as 1.2.0.");
         if (!Directory.Exists(folder))
             throw new ModelPackageException(ModelPackageException.CannotPack, folder, "The model folder does not exist. Give the folder a build prepared, obj/<configuration>/<framework>/slm/<Name>/.");
@@ -57,9 +63,9 @@ public static class ModelPackage
         var builder = new PackageBuilder(deterministic: true)
         {
             Id = id!,
-            Version = parsed,
             Description = description ?? "",
         };
+        var versions = new HashSet<string?>();
         builder.PackageTypes.Add(new PackageType(PackageTypeName, new Version(1, 0)));
         var variants = new List<string>();
         foreach (string targetFolder in Directory.GetDirectories(folder).Order(StringComparer.Ordinal))
@@ -86,10 +92,21 @@ public static class ModelPackage
 
             builder.Files.Add(new PhysicalPackageFile { SourcePath = manifestPath, TargetPath = $"{Folder}/{target}/manifest.json" });
             variants.Add($"{target} ({manifest.Precision})");
+            versions.Add(manifest.Version);
         }
 
         if (variants.Count == 0)
             throw new ModelPackageException(ModelPackageException.CannotPack, folder, "The folder has no variant: no <target>/manifest.json. Build the project first; the variants are in obj/<configuration>/<framework>/slm/<Name>/.");
+        // The model's Version metadata, which every manifest records, unless the caller gives one.
+        if (string.IsNullOrEmpty(version))
+        {
+            if (versions.Count != 1 || versions.Single() is not { } recorded)
+                throw new ModelPackageException(ModelPackageException.CannotPack, folder, "Give the package version (--version): the variants' manifests record no Version, or different ones. Set the SlmModel's Version metadata, or pass --version.");
+            version = recorded;
+        }
+
+        NuGetVersion parsed = NuGetVersion.Parse(version);
+        builder.Version = parsed;
         string contract = Path.Combine(folder, "contract.json");
         if (File.Exists(contract)) builder.Files.Add(new PhysicalPackageFile { SourcePath = contract, TargetPath = $"{Folder}/contract.json" });
         builder.Authors.Add(string.IsNullOrWhiteSpace(authors) ? "SlmOps" : authors);
