@@ -67,14 +67,13 @@ namespace SlmOps
         public static bool LooksLikeRid(string name)
         {
             int dash = name.LastIndexOf('-');
-            if (dash <= 0 || dash == name.Length - 1) return false;
+            if (dash <= 0) return false;
             foreach (char c in name)
             {
                 if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '-' && c != '.' && c != '_') return false;
             }
 
-            string architecture = name.Substring(dash + 1);
-            return Array.IndexOf(new[] { "x64", "x86", "arm64", "arm", "armel", "armv6", "s390x", "ppc64le", "loongarch64", "riscv64", "wasm" }, architecture) >= 0;
+            return RuntimeIdentifiers.ArchitectureOf(name) is not null;
         }
 
         private static IReadOnlyDictionary<string, string> Settings(params (string Name, string Value)[] values)

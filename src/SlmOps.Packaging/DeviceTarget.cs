@@ -7,10 +7,6 @@ namespace SlmOps.Packaging;
 /// </summary>
 public sealed record DeviceTarget
 {
-    /// <summary>The CPU architectures that end a .NET runtime identifier.</summary>
-    private static readonly string[] Architectures =
-        ["x64", "x86", "arm64", "arm", "armel", "armv6", "s390x", "ppc64le", "loongarch64", "riscv64", "mips64", "wasm"];
-
     private DeviceTarget(string name, string runtimeIdentifier, string executionProvider, string? architecture)
     {
         Name = name;
@@ -45,9 +41,7 @@ public sealed record DeviceTarget
     {
         ArgumentNullException.ThrowIfNull(name);
         string rid = runtimeIdentifier ?? name;
-        int dash = rid.LastIndexOf('-');
-        string last = dash < 0 ? "" : rid[(dash + 1)..].ToLowerInvariant();
-        return new DeviceTarget(name, rid, executionProvider ?? "cpu", Array.IndexOf(Architectures, last) >= 0 ? last : null);
+        return new DeviceTarget(name, rid, executionProvider ?? "cpu", RuntimeIdentifiers.ArchitectureOf(rid));
     }
 
     /// <summary>
