@@ -37,7 +37,7 @@ internal static class CalibrateCommand
             string modelPath = Path.GetFullPath(parseResult.GetValue(model)!);
             string rangesPath = Path.GetFullPath(parseResult.GetValue(output)!);
             context.LogInvocation($"calibrate {modelPath} {rangesPath}");
-            try
+            return context.Run(modelPath, "Calibrating the model", () =>
             {
                 if (string.Equals(modelPath, rangesPath, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
                     throw new QuantizationException(QuantizationErrorCodes.OutputOverwritesInput, modelPath, "The ranges file would overwrite the model; choose another path.");
@@ -53,14 +53,7 @@ internal static class CalibrateCommand
                     Method = parseResult.GetValue(method) == "percentile" ? CalibrationMethod.Percentile : CalibrationMethod.MinMax,
                     Percentile = parseResult.GetValue(percentile),
                 };
-                IReadOnlyList<IReadOnlyList<TensorSample>> feeds;
-                using (ModelRunner runner = ModelRunner.Open(modelPath, intraOpThreads: 1))
-                {
-                    feeds = SampleData.Load(parseResult.GetValue(samples)!, runner.Inputs, parseResult.GetValue(tokenizer) is { } t ? Path.GetFullPath(t) : null, modelPath);
-                }
-
-                var ranges = Calibrator.Calibrate(modelPath, options,
-                    feeds.Select(sample => (IReadOnlyDictionary<string, CalibrationInput>)sample.ToDictionary(s => s.Name, VariantChecks.ToCalibration)), settings);
+                var ranges = VariantChecks.Calibrate(modelPath, options, parseResult.GetValue(samples)!, parseResult.GetValue(tokenizer) is { } t ? Path.GetFullPath(t) : null, settings);
                 ranges.Save(rangesPath);
                 if (parseResult.GetValue(json))
                 {
@@ -74,17 +67,7 @@ internal static class CalibrateCommand
                 }
 
                 return Program.Success;
-            }
-            catch (SlmException ex)
-            {
-                context.Error.WriteLine(ex.ToErrorLine());
-            }
-            catch (Exception ex)
-            {
-                context.Error.WriteLine($"error {CliErrorCodes.InternalError}: {modelPath}: {ModelPreparer.InternalErrorMessage("Calibrating the model", ex)}");
-            }
-
-            return Program.Failed;
+            });
         });
         return command;
     }

@@ -28,11 +28,10 @@ internal static class FeedCommands
         {
             string modelFolder = Path.GetFullPath(parseResult.GetValue(folder)!);
             context.LogInvocation($"package {modelFolder}");
-            return Run(context, modelFolder, "Packing the model", () =>
+            return context.Run(modelFolder, "Packing the model", () =>
             {
-                string path = ModelPackage.Pack(modelFolder, parseResult.GetValue(id)!, parseResult.GetValue(version), parseResult.GetValue(output)!,
+                var (path, variants) = ModelPackage.Pack(modelFolder, parseResult.GetValue(id)!, parseResult.GetValue(version), parseResult.GetValue(output)!,
                     parseResult.GetValue(authors), parseResult.GetValue(description));
-                var variants = ModelPackage.Verify(path);
                 long size = new FileInfo(path).Length;
                 if (parseResult.GetValue(json))
                 {
@@ -40,15 +39,17 @@ internal static class FeedCommands
                     {
                         package = path,
                         bytes = size,
-                        variants = variants.Select(v => new { target = v.Manifest.Target.Name, runtimeIdentifier = v.Manifest.Target.RuntimeIdentifier, precision = v.Manifest.Precision, bytes = v.Manifest.Files.Sum(f => f.Size) }),
+                        variants = variants.Select(v => new { target = v.Target.Name, runtimeIdentifier = v.Target.RuntimeIdentifier, precision = v.Precision, bytes = v.Files.Sum(f => f.Size) }),
                     }));
                 }
                 else
                 {
                     context.Out.WriteLine($"Package    {path} ({InspectCommand.FormatBytes(size)})");
                     foreach (var v in variants)
-                        context.Out.WriteLine($"Variant    {v.Manifest.Target.Name} ({v.Manifest.Target.RuntimeIdentifier}): {v.Manifest.Precision}, {InspectCommand.FormatBytes(v.Manifest.Files.Sum(f => f.Size))}");
+                        context.Out.WriteLine($"Variant    {v.Target.Name} ({v.Target.RuntimeIdentifier}): {v.Precision}, {InspectCommand.FormatBytes(v.Files.Sum(f => f.Size))}");
                 }
+
+                return Program.Success;
             });
         });
         return command;
@@ -70,31 +71,13 @@ internal static class FeedCommands
             string path = Path.GetFullPath(parseResult.GetValue(package)!);
             string feed = parseResult.GetValue(source)!;
             context.LogInvocation($"push {path}");
-            return Run(context, path, "Pushing the package", () =>
+            return context.Run(path, "Pushing the package", () =>
             {
                 ModelFeed.PushAsync(path, feed, parseResult.GetValue(apiKey), TimeSpan.FromSeconds(parseResult.GetValue(timeout)), parseResult.GetValue(insecure)).GetAwaiter().GetResult();
                 context.Out.WriteLine($"Pushed     {Path.GetFileName(path)} to {feed}");
+                return Program.Success;
             });
         });
         return command;
-    }
-
-    private static int Run(CliContext context, string file, string what, Action action)
-    {
-        try
-        {
-            action();
-            return Program.Success;
-        }
-        catch (SlmException ex)
-        {
-            context.Error.WriteLine(ex.ToErrorLine());
-        }
-        catch (Exception ex)
-        {
-            context.Error.WriteLine($"error {CliErrorCodes.InternalError}: {file}: {ModelPreparer.InternalErrorMessage(what, ex)}");
-        }
-
-        return Program.Failed;
     }
 }

@@ -35,10 +35,7 @@ internal sealed class PrecisionSearch(DiagnosticWriter diagnostics, Heartbeat? h
         public VariantAutoPrecision ToManifest() => new(
             Chosen.Candidate,
             Int8Layers,
-            Explored.Select(t => new VariantTrial(t.Candidate, t.Bytes, t.Result.Passed, VariantGate.Binding(Gates(t.Result)).ToList())).ToList());
-
-        private static IEnumerable<VariantGate> Gates(ValidationResult result) =>
-            result.Gates.Select(g => new VariantGate(g.Gate, g.Subject, g.Measured, g.Threshold, g.Passed));
+            Explored.Select(t => new VariantTrial(t.Candidate, t.Bytes, t.Result.Passed, VariantGate.Binding(VariantChecks.Gates(t.Result)).ToList())).ToList());
     }
 
     public Outcome Run(ModelRequest request, OnnxModel source, string kind, ValidationGates gates, ValidationBudgets budgets)
@@ -158,8 +155,7 @@ internal sealed class PrecisionSearch(DiagnosticWriter diagnostics, Heartbeat? h
         IReadOnlyDictionary<string, float[]> energies;
         try
         {
-            var feeds = samples.Select(s => (IReadOnlyDictionary<string, CalibrationInput>)s.ToDictionary(t => t.Name, VariantChecks.ToCalibration)).ToList();
-            energies = Calibrator.ChannelEnergies(source.FilePath, layers.Where(l => !l.IsEmbedding).Select(l => (l.Input!, checked((int)l.K))).ToList(), feeds);
+            energies = Calibrator.ChannelEnergies(source.FilePath, layers.Where(l => !l.IsEmbedding).Select(l => (l.Input!, checked((int)l.K))).ToList(), VariantChecks.ToFeeds(samples));
         }
         catch (Exception ex) when (ex is ValidationException or QuantizationException)
         {
@@ -183,8 +179,7 @@ internal sealed class PrecisionSearch(DiagnosticWriter diagnostics, Heartbeat? h
     /// <summary>The binding gates, the median latency and whether the candidate passed, e.g. <c>MinCosine 0.9921 (>= 0.99), p50 12.0 ms, passed</c>.</summary>
     private static string Describe(ValidationResult result)
     {
-        var gates = VariantGate.Binding(result.Gates.Select(g => new VariantGate(g.Gate, g.Subject, g.Measured, g.Threshold, g.Passed)))
-            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Gate} {g.Measured:0.####} ({(g.IsMinimum ? ">=" : "<=")} {g.Threshold:0.####})"));
+        var gates = VariantGate.Binding(VariantChecks.Gates(result)).Select(VariantChecks.GateText);
         string verdict = result.Passed ? "passed" : $"failed ({string.Join("; ", result.Failures.Select(f => f.Code).Distinct())})";
         if (result.VariantLatency is { } latency) gates = gates.Append(string.Create(CultureInfo.InvariantCulture, $"p50 {latency.P50Milliseconds:0.0} ms"));
         return string.Join(", ", gates.Append(verdict));

@@ -86,6 +86,30 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<stri
 
     public TextWriter Error { get; } = stderr;
 
+    /// <summary>
+    /// Runs a command's work and returns its exit code; a failure is one error line on stderr and exit code 1: an
+    /// <see cref="SlmException"/> as its coded line, anything else as an internal error naming <paramref name="file"/>.
+    /// </summary>
+    /// <param name="file">The file the command works on, for the internal-error line.</param>
+    /// <param name="what">What the command was doing, e.g. <c>Quantizing the model</c>.</param>
+    public int Run(string file, string what, Func<int> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (SlmException ex)
+        {
+            Error.WriteLine(ex.ToErrorLine());
+        }
+        catch (Exception ex)
+        {
+            Error.WriteLine($"error {CliErrorCodes.InternalError}: {file}: {ModelPreparer.InternalErrorMessage(what, ex)}");
+        }
+
+        return Program.Failed;
+    }
+
     /// <summary>Appends one line to the file named by SLMOPS_INVOCATION_LOG, if set; tests prove no-op builds start no worker with it.</summary>
     public void LogInvocation(string line)
     {

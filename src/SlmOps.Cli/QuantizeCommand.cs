@@ -61,7 +61,7 @@ internal static class QuantizeCommand
             string inPath = parseResult.GetValue(input)!;
             string outPath = parseResult.GetValue(output)!;
             context.LogInvocation($"quantize {inPath} {outPath}");
-            try
+            return context.Run(Path.GetFullPath(inPath), "Quantizing the model", () =>
             {
                 var options = new QuantizationOptions
                 {
@@ -91,16 +91,7 @@ internal static class QuantizeCommand
                 if (parseResult.GetValue(json)) context.Out.WriteLine(JsonSerializer.Serialize(result, s_json));
                 else WriteSummary(context.Out, Path.GetFullPath(inPath), result, options, parseResult.GetValue(verbose));
                 return Program.Success;
-            }
-            catch (SlmException ex)
-            {
-                context.Error.WriteLine(ex.ToErrorLine());
-            }
-            catch (Exception ex)
-            {
-                context.Error.WriteLine($"error {CliErrorCodes.InternalError}: {Path.GetFullPath(inPath)}: {ModelPreparer.InternalErrorMessage("Quantizing the model", ex)}");
-            }
-            return Program.Failed;
+            });
         });
         return command;
     }

@@ -99,19 +99,28 @@ internal static class VariantChecks
     /// Static QDQ without <c>CalibrationRanges</c>: the activation ranges from the item's <c>SampleData</c>, computed in
     /// ONNX Runtime on the source (<see cref="Calibrator"/>, min-max). Null when the item has no sample data.
     /// </summary>
-    public static SlmOps.Quantization.ActivationRanges? Calibrate(string source, SlmOps.Quantization.QuantizationOptions options, QuantizeSettings item)
+    public static SlmOps.Quantization.ActivationRanges? Calibrate(string source, SlmOps.Quantization.QuantizationOptions options, QuantizeSettings item) =>
+        item.Optional(ModelSettings.SampleData) is { } path
+            ? Calibrate(source, options, path, item.Optional(ModelSettings.Tokenizer), new CalibrationSettings())
+            : null;
+
+    /// <summary>Activation ranges of <paramref name="source"/> on the samples at <paramref name="sampleData"/> (a text file or a tensor folder, as <c>SampleData</c>).</summary>
+    public static SlmOps.Quantization.ActivationRanges Calibrate(string source, SlmOps.Quantization.QuantizationOptions options, string sampleData, string? tokenizer, CalibrationSettings settings)
     {
-        if (item.Optional(ModelSettings.SampleData) is not { } path) return null;
         IReadOnlyList<IReadOnlyList<TensorSample>> samples;
         using (ModelRunner model = ModelRunner.Open(source, intraOpThreads: 1))
         {
-            samples = SampleData.Load(path, model.Inputs, item.Optional(ModelSettings.Tokenizer), source);
+            samples = SampleData.Load(sampleData, model.Inputs, tokenizer, source);
         }
 
-        return Calibrator.Calibrate(source, options, samples.Select(sample => (IReadOnlyDictionary<string, CalibrationInput>)sample.ToDictionary(s => s.Name, ToCalibration)));
+        return Calibrator.Calibrate(source, options, ToFeeds(samples), settings);
     }
 
-    public static CalibrationInput ToCalibration(TensorSample sample) => sample.Values switch
+    /// <summary>Samples as the calibrator takes them: each input by name.</summary>
+    public static List<IReadOnlyDictionary<string, CalibrationInput>> ToFeeds(IEnumerable<IReadOnlyList<TensorSample>> samples) =>
+        samples.Select(sample => (IReadOnlyDictionary<string, CalibrationInput>)sample.ToDictionary(s => s.Name, ToCalibration)).ToList();
+
+    private static CalibrationInput ToCalibration(TensorSample sample) => sample.Values switch
     {
         float[] f when sample.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float => CalibrationInput.Float(f, sample.Shape),
         long[] l when sample.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64 => CalibrationInput.Int64(l, sample.Shape),
@@ -128,11 +137,19 @@ internal static class VariantChecks
         result.Kind ?? "",
         result.SampleCount,
         result.SynthesizedSamples,
-        result.Gates.Select(g => new VariantGate(g.Gate, g.Subject, g.Measured, g.Threshold, g.Passed)).ToList(),
+        Gates(result),
         result.Failures.Select(f => $"{f.Code}: {f.Message}").ToList(),
         result.VariantLatency is { } v && result.OriginalLatency is { } o
             ? new VariantLatency(RuntimeInformation.RuntimeIdentifier, v.Runs, v.P50Milliseconds, v.P95Milliseconds, o.P50Milliseconds, o.P95Milliseconds)
             : null);
+
+    /// <summary>The gates a validation checked, as the manifest records them.</summary>
+    public static List<VariantGate> Gates(ValidationResult result) =>
+        result.Gates.Select(g => new VariantGate(g.Gate, g.Subject, g.Measured, g.Threshold, g.Passed)).ToList();
+
+    /// <summary>A gate as the build prints it: <c>MinCosine 0.9662 (>= 0.95)</c>.</summary>
+    public static string GateText(VariantGate gate) => string.Create(CultureInfo.InvariantCulture,
+        $"{gate.Gate} {gate.Measured:0.####} ({(gate.IsMinimum ? ">=" : "<=")} {gate.Threshold:0.####})");
 
     /// <summary>
     /// The validation part of the model's summary line, from the manifest's section: each gate's binding value
@@ -142,11 +159,7 @@ internal static class VariantChecks
     public static string Summary(VariantValidation validation, bool copy)
     {
         var parts = new List<string>();
-        foreach (VariantGate gate in VariantGate.Binding(validation.Gates))
-        {
-            parts.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{gate.Gate} {gate.Measured:0.####} ({(gate.IsMinimum ? ">=" : "<=")} {gate.Threshold:0.####})"));
-        }
+        parts.AddRange(VariantGate.Binding(validation.Gates).Select(GateText));
 
         if (validation.Latency is { } latency)
         {

@@ -19,6 +19,9 @@ public sealed class ModelPackageException(string code, string? filePath, string 
     public const string PushFailed = "SLM5003";
 }
 
+/// <summary>A model package as <see cref="ModelPackage.Pack"/> wrote it: its path and the manifests of its variants, in target order.</summary>
+public sealed record PackedModel(string Path, IReadOnlyList<VariantManifest> Variants);
+
 /// <summary>One variant inside a model package: its manifest and the package paths of its files (the model first).</summary>
 public sealed record PackagedVariant(VariantManifest Manifest, IReadOnlyList<string> PackagePaths);
 
@@ -43,14 +46,14 @@ public static class ModelPackage
     /// <paramref name="outputDirectory"/>, written to a temp file and renamed. Every variant file must have the size
     /// and SHA-256 its manifest gives (SLM5001 otherwise: nothing stale or changed is packed).
     /// </summary>
-    /// <returns>The package's path.</returns>
+    /// <returns>The package's path and the variants it holds.</returns>
     /// <param name="modelDirectory">The model's folder a build prepared.</param>
     /// <param name="id">The package id.</param>
     /// <param name="version">The package version; null: the Version the variants' manifests record (the SlmModel's Version metadata).</param>
     /// <param name="outputDirectory">Where the package goes.</param>
     /// <param name="authors">The package's authors; null: SlmOps.</param>
     /// <param name="description">The package's description; null: the model and its targets.</param>
-    public static string Pack(string modelDirectory, string id, string? version, string outputDirectory, string? authors = null, string? description = null)
+    public static PackedModel Pack(string modelDirectory, string id, string? version, string outputDirectory, string? authors = null, string? description = null)
     {
         string folder = Path.GetFullPath(modelDirectory);
         if (!PackageIdValidator.IsValidPackageId(id ?? ""))
@@ -67,7 +70,7 @@ public static class ModelPackage
         };
         var versions = new HashSet<string?>();
         builder.PackageTypes.Add(new PackageType(PackageTypeName, new Version(1, 0)));
-        var variants = new List<string>();
+        var variants = new List<VariantManifest>();
         foreach (string targetFolder in Directory.GetDirectories(folder).Order(StringComparer.Ordinal))
         {
             string manifestPath = Path.Combine(targetFolder, "manifest.json");
@@ -91,7 +94,7 @@ public static class ModelPackage
             }
 
             builder.Files.Add(new PhysicalPackageFile { SourcePath = manifestPath, TargetPath = $"{Folder}/{target}/manifest.json" });
-            variants.Add($"{target} ({manifest.Precision})");
+            variants.Add(manifest);
             versions.Add(manifest.Version);
         }
 
@@ -110,22 +113,15 @@ public static class ModelPackage
         string contract = Path.Combine(folder, "contract.json");
         if (File.Exists(contract)) builder.Files.Add(new PhysicalPackageFile { SourcePath = contract, TargetPath = $"{Folder}/contract.json" });
         builder.Authors.Add(string.IsNullOrWhiteSpace(authors) ? "SlmOps" : authors);
-        if (builder.Description.Length == 0) builder.Description = $"SlmOps model package {id}: {string.Join(", ", variants)}.";
+        if (builder.Description.Length == 0) builder.Description = $"SlmOps model package {id}: {string.Join(", ", variants.Select(v => $"{v.Target.Name} ({v.Precision})"))}.";
 
-        Directory.CreateDirectory(outputDirectory);
         string output = Path.Combine(Path.GetFullPath(outputDirectory), $"{id}.{parsed.ToNormalizedString()}.nupkg");
-        string temp = output + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
+        FileCommit.Write(output, temp =>
         {
-            using (var stream = File.Create(temp)) builder.Save(stream);
-            File.Move(temp, output, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-
-        return output;
+            using var stream = File.Create(temp);
+            builder.Save(stream);
+        });
+        return new PackedModel(output, variants);
     }
 
     /// <summary>
