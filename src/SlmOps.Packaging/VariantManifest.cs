@@ -117,12 +117,13 @@ public sealed record VariantManifest
             JsonElement root = document.RootElement;
             int schema = root.GetProperty("schemaVersion").GetInt32();
             if (schema != SchemaVersion) throw new FormatException($"The manifest has schema {schema}; this version reads {SchemaVersion}.");
+            JsonElement? rollout = root.TryGetProperty("rollout", out var r) ? r : null;
             return new VariantManifest
             {
                 Name = root.GetProperty("name").GetString()!,
                 Version = root.TryGetProperty("version", out var version) ? version.GetString() : null,
-                Channel = root.TryGetProperty("rollout", out var rollout) && rollout.TryGetProperty("channel", out var channel) ? channel.GetString() : null,
-                MinAppVersion = root.TryGetProperty("rollout", out var r) && r.TryGetProperty("minAppVersion", out var min) ? min.GetString() : null,
+                Channel = rollout?.TryGetProperty("channel", out var channel) == true ? channel.GetString() : null,
+                MinAppVersion = rollout?.TryGetProperty("minAppVersion", out var min) == true ? min.GetString() : null,
                 Kind = root.GetProperty("kind").GetString()!,
                 Target = DeviceTarget.Parse(root.GetProperty("target").GetString()!,
                     root.TryGetProperty("runtimeIdentifier", out var rid) ? rid.GetString() : null,

@@ -226,7 +226,7 @@ public static class VariantValidator
         int index = original.Outputs.ToList().FindIndex(o => o.Key == "last_hidden_state");
         if (index < 0) index = originalRuns[0].ToList().FindIndex(o => o.Floats is not null && o.Shape.Length is 2 or 3);
         if (index < 0) return [];
-        var masks = samples.Select(s => s.FirstOrDefault(t => t.Name == "attention_mask")?.Values is Array a ? MaskOf(a) : null).ToList();
+        var masks = Integers(samples, "attention_mask");
         return DriftMetrics.EmbeddingCosines(originalRuns.Select(r => r[index]).ToList(), variantRuns.Select(r => r[index]).ToList(), masks);
     }
 
@@ -236,9 +236,9 @@ public static class VariantValidator
     {
         int index = original.Outputs.ToList().FindIndex(o => o.Key == "logits");
         if (index < 0 || originalRuns.Any(r => r[index].Floats is null || r[index].Shape.Length != 3)) return null;
-        var ids = samples.Select(s => s.FirstOrDefault(t => t.Name == "input_ids")?.Values is Array a ? MaskOf(a) : null).ToList();
+        var ids = Integers(samples, "input_ids");
         if (ids.Any(i => i is null)) return null;
-        var masks = samples.Select(s => s.FirstOrDefault(t => t.Name == "attention_mask")?.Values is Array a ? MaskOf(a) : null).ToList();
+        var masks = Integers(samples, "attention_mask");
         // With a KV cache the mask covers the past too ([batch, past + sequence]); a sample's past is empty, so it is the
         // sequence's, but a mask of another length says nothing position by position.
         for (int s = 0; s < masks.Count; s++)
@@ -246,7 +246,11 @@ public static class VariantValidator
         return DriftMetrics.Perplexity(originalRuns.Select(r => r[index]).ToList(), variantRuns.Select(r => r[index]).ToList(), ids!, masks);
     }
 
-    private static long[]? MaskOf(Array values) => values switch
+    /// <summary>Each sample's integer input <paramref name="name"/> as int64 values; null for a sample without it.</summary>
+    private static List<long[]?> Integers(IReadOnlyList<IReadOnlyList<TensorSample>> samples, string name) =>
+        samples.Select(s => s.FirstOrDefault(t => t.Name == name)?.Values is Array a ? AsInt64(a) : null).ToList();
+
+    private static long[]? AsInt64(Array values) => values switch
     {
         long[] l => l,
         int[] i => Array.ConvertAll(i, v => (long)v),
