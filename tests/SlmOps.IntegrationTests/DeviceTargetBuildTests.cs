@@ -17,17 +17,24 @@ public sealed class DeviceTargetBuildTests(SdkPackageFixture sdk)
 
     private static JsonElement Manifest(string path) => JsonDocument.Parse(File.ReadAllText(path)).RootElement;
 
+    /// <summary>A project with the 128 × 64 dense test model in models/dense.onnx, <paramref name="items"/> and a program that loads it.</summary>
+    private TestProject DenseProject(string items)
+    {
+        var project = new TestProject(sdk);
+        OnnxModelFactory.Write(project.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
+        project.WriteProject(items);
+        project.WriteProgram(Program);
+        return project;
+    }
+
     [Fact]
     public void Each_target_gets_its_variant_the_build_ships_the_hosts_and_a_publish_for_arm64_ships_the_rpi5_one()
     {
-        using var project = new TestProject(sdk);
-        OnnxModelFactory.Write(project.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
-        project.WriteProject("""
+        using var project = DenseProject("""
             <SlmTarget Include="linux-x64" Precision="int8-weight" />
             <SlmTarget Include="rpi5" MaxModelSize="1MB" />
             <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" MaxRelativeError="50%" />
             """);
-        project.WriteProgram(Program);
 
         CommandResult build = project.Build("-v:n");
 
@@ -61,13 +68,10 @@ public sealed class DeviceTargetBuildTests(SdkPackageFixture sdk)
     [Fact]
     public void Publishing_for_a_rid_no_target_runs_under_is_SLM1015()
     {
-        using var project = new TestProject(sdk);
-        OnnxModelFactory.Write(project.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
-        project.WriteProject("""
+        using var project = DenseProject("""
             <SlmTarget Include="rpi5" />
             <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" />
             """);
-        project.WriteProgram(Program);
 
         CommandResult build = project.Build("-p:RuntimeIdentifier=win-x64", "-p:UseAppHost=false", "--self-contained", "false");
 
@@ -79,14 +83,11 @@ public sealed class DeviceTargetBuildTests(SdkPackageFixture sdk)
     [Fact]
     public void SlmOpsArtifactsPath_lays_out_every_target_for_CI_and_SlmOpsTargets_prepares_only_the_named_one()
     {
-        using var project = new TestProject(sdk);
-        OnnxModelFactory.Write(project.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
-        project.WriteProject("""
+        using var project = DenseProject("""
             <SlmTarget Include="linux-x64" />
             <SlmTarget Include="rpi5" />
             <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" />
             """);
-        project.WriteProgram(Program);
 
         project.Build("-p:SlmOpsArtifactsPath=artifacts/slm").AssertSuccess();
 
@@ -101,14 +102,11 @@ public sealed class DeviceTargetBuildTests(SdkPackageFixture sdk)
         Assert.Empty(Directory.GetFiles(artifacts, "slmops.*", SearchOption.AllDirectories));
 
         // What samples/ci/github-actions.yml runs per device: only that target is prepared and laid out.
-        using var job = new TestProject(sdk);
-        OnnxModelFactory.Write(job.Path("models"), "dense.onnx", OnnxModelFactory.CreateDense(128, 64));
-        job.WriteProject("""
+        using var job = DenseProject("""
             <SlmTarget Include="linux-x64" />
             <SlmTarget Include="rpi5" />
             <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" />
             """);
-        job.WriteProgram(Program);
         job.Build("-p:SlmOpsTargets=rpi5", "-p:SlmOpsArtifactsPath=artifacts/slm").AssertSuccess();
         Assert.Equal(["rpi5"], Directory.GetDirectories(job.Path("artifacts/slm")).Select(Path.GetFileName));
         Assert.Equal("prepare 1 Dense", Assert.Single(job.Invocations));

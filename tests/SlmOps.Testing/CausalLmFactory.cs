@@ -42,11 +42,11 @@ public static class CausalLmFactory
         graph.Output.Add(OnnxModelFactory.TensorValue("present.0.key", DataType.Float, "batch", Heads, "total_sequence", HeadSize));
         graph.Output.Add(OnnxModelFactory.TensorValue("present.0.value", DataType.Float, "batch", Heads, "total_sequence", HeadSize));
         graph.Initializer.Add([
-            Tensor("embed.weight", embedding, Vocabulary, Width),
-            Tensor("fc.weight", fc, Width, Width),
-            Tensor("lm_head.weight", head, Width, Vocabulary),
-            Tensor("k.weight", Values(Width * Heads * HeadSize, 0.3), Width, Heads * HeadSize),
-            Tensor("v.weight", Values(Width * Heads * HeadSize, 0.3), Width, Heads * HeadSize),
+            OnnxModelFactory.FloatTensor("embed.weight", embedding, Vocabulary, Width),
+            OnnxModelFactory.FloatTensor("fc.weight", fc, Width, Width),
+            OnnxModelFactory.FloatTensor("lm_head.weight", head, Width, Vocabulary),
+            OnnxModelFactory.FloatTensor("k.weight", Values(Width * Heads * HeadSize, 0.3), Width, Heads * HeadSize),
+            OnnxModelFactory.FloatTensor("v.weight", Values(Width * Heads * HeadSize, 0.3), Width, Heads * HeadSize),
             Int64s("kv.shape", [0, 0, Heads, HeadSize]),
         ]);
         graph.Node.Add(OnnxModelFactory.Node("Gather", "embed", ["embed.weight", "input_ids"], ["h0"]));
@@ -191,13 +191,6 @@ public static class CausalLmFactory
         int next = 256;
         for (int b = 0; b < 256; b++) table[b] = printable.Contains(b) ? (char)b : (char)next++;
         return [.. table];
-    }
-
-    private static TensorProto Tensor(string name, float[] values, params long[] dims)
-    {
-        var t = new TensorProto { Name = name, DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(OnnxModelFactory.FloatBytes(values)) };
-        t.Dims.Add(dims);
-        return t;
     }
 
     private static TensorProto Int64s(string name, long[] values)

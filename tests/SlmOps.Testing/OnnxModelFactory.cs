@@ -95,11 +95,7 @@ public static class OnnxModelFactory
         var graph = new GraphProto { Name = "dense" };
         graph.Input.Add(TensorValue("x", DataType.Float, "batch", inFeatures));
         graph.Output.Add(TensorValue("y", DataType.Float, "batch", outFeatures));
-        var w = new TensorProto { Name = "W", DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(FloatBytes(Values(inFeatures * outFeatures))) };
-        w.Dims.Add([inFeatures, outFeatures]);
-        var b = new TensorProto { Name = "B", DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(FloatBytes(Values(outFeatures))) };
-        b.Dims.Add(outFeatures);
-        graph.Initializer.Add([w, b]);
+        graph.Initializer.Add([FloatTensor("W", Values(inFeatures * outFeatures), inFeatures, outFeatures), FloatTensor("B", Values(outFeatures), outFeatures)]);
         graph.Node.Add(Node("MatMul", "matmul", ["x", "W"], ["xw"]));
         graph.Node.Add(Node("Add", "add", ["xw", "B"], ["y"]));
         var model = new ModelProto { IrVersion = 8, ProducerName = "SlmOps.Testing", ProducerVersion = "1.0", Graph = graph };
@@ -178,6 +174,14 @@ public static class OnnxModelFactory
         node.Input.Add(inputs);
         node.Output.Add(outputs);
         return node;
+    }
+
+    /// <summary>A float initializer with its values as <c>raw_data</c>.</summary>
+    public static TensorProto FloatTensor(string name, float[] values, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(FloatBytes(values)) };
+        tensor.Dims.Add(dims);
+        return tensor;
     }
 
     public static byte[] FloatBytes(float[] values)

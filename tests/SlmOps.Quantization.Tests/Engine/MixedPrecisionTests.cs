@@ -30,7 +30,7 @@ public sealed class MixedPrecisionTests : IDisposable
         ids.Type.TensorType.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "n" });
         graph.Input.Add(ids);
         graph.Output.Add(OnnxModelFactory.TensorValue("y", DataType.Float, "n", Out));
-        graph.Initializer.Add([Tensor("table", Values(Vocabulary * Width), Vocabulary, Width), Tensor("W1", Values(Width * Hidden), Width, Hidden), Tensor("W2", Values(Hidden * Out), Hidden, Out)]);
+        graph.Initializer.Add([OnnxModelFactory.FloatTensor("table", Values(Vocabulary * Width), Vocabulary, Width), OnnxModelFactory.FloatTensor("W1", Values(Width * Hidden), Width, Hidden), OnnxModelFactory.FloatTensor("W2", Values(Hidden * Out), Hidden, Out)]);
         graph.Node.Add(OnnxModelFactory.Node("Gather", "embed", ["table", "ids"], ["e"]));
         graph.Node.Add(OnnxModelFactory.Node("MatMul", "mm1", ["e", "W1"], ["h"]));
         graph.Node.Add(OnnxModelFactory.Node("MatMul", "mm2", ["h", "W2"], ["y"]));
@@ -39,13 +39,6 @@ public sealed class MixedPrecisionTests : IDisposable
         string path = _temp.Combine("source.onnx");
         File.WriteAllBytes(path, model.ToByteArray());
         return path;
-    }
-
-    private static TensorProto Tensor(string name, float[] values, params long[] dims)
-    {
-        var t = new TensorProto { Name = name, DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(OnnxModelFactory.FloatBytes(values)) };
-        t.Dims.Add(dims);
-        return t;
     }
 
     private static float[] Run(string path)
