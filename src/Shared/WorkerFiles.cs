@@ -14,7 +14,7 @@ namespace SlmOps
         /// <summary>In the variant directory: hashes, source and tool of the variant.</summary>
         public const string Manifest = "manifest.json";
 
-        /// <summary>In the variant directory: what the worker read and wrote (<see cref="DepsFile"/>).</summary>
+        /// <summary>In the variant directory: what the worker read and wrote (the DepsFile format).</summary>
         public const string Deps = "slmops.deps";
 
         /// <summary>In the variant directory, written by the tasks: the item's metadata, for incrementality.</summary>

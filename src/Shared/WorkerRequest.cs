@@ -103,9 +103,16 @@ namespace SlmOps
         public const string ModelDirectoryKey = "modelDirectory";
         public const string VariantDirectoryKey = "variantDirectory";
         public const string SettingsKey = "settings";
+        public const string FromPackageKey = "fromPackage";
 
-        /// <summary>The model file.</summary>
+        /// <summary>The model file, or with <see cref="FromPackage"/> the restored model package (.nupkg).</summary>
         public string Source { get; set; } = "";
+
+        /// <summary>
+        /// True for an <c>SlmModelPackage</c> item: the variant is taken from the model package at <see cref="Source"/>
+        /// (verified against its manifests) instead of being made; the settings are then empty.
+        /// </summary>
+        public bool FromPackage { get; set; }
 
         /// <summary>The item as the project wrote it, for messages and the manifest.</summary>
         public string DisplayPath { get; set; } = "";
@@ -140,6 +147,7 @@ namespace SlmOps
         {
             sb.Append('{');
             Property(sb, SourceKey, Source, first: true);
+            if (FromPackage) Property(sb, FromPackageKey, "true");
             Property(sb, DisplayPathKey, DisplayPath);
             Property(sb, NameKey, Name);
             Property(sb, NamespaceKey, Namespace);

@@ -17,7 +17,6 @@ namespace SlmOps.Build.Tasks
     public sealed class SlmOpsComputeOutputs : Task
     {
         /// <summary>The <c>SlmModel</c> items.</summary>
-        [Required]
         public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
 
         /// <summary>Absolute folder for all SlmOps intermediate outputs, <c>$(IntermediateOutputPath)slm/</c>.</summary>
@@ -74,6 +73,15 @@ namespace SlmOps.Build.Tasks
         /// <summary><c>$(SlmOpsModelsFolder)</c>: where in the output the models go, and where the generated <c>Load()</c> looks.</summary>
         public string ModelsFolder { get; set; } = ModelRules.DefaultModelsFolder;
 
+        /// <summary>
+        /// The <c>SlmModelPackage</c> items: model packages (an id with an exact <c>Version</c>) that restore downloads and
+        /// the worker takes the variant of every target from, verified against the package's manifests.
+        /// </summary>
+        public ITaskItem[] Packages { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary><c>$(NuGetPackageRoot)</c>: the packages folder restore extracts <see cref="Packages"/> into.</summary>
+        public string PackagesRoot { get; set; } = "";
+
         /// <summary>Every model, with resolved metadata (Name, Namespace, Kind) and output paths.</summary>
         [Output]
         public ITaskItem[] ResolvedModels { get; private set; } = Array.Empty<ITaskItem>();
@@ -108,12 +116,12 @@ namespace SlmOps.Build.Tasks
                 return Error("SLM1015", $"This build is for '{Target}', and no SlmTarget is that RID or runs under it (the targets are {string.Join(", ", targets.Select(t => $"{t.Name} ({t.RuntimeIdentifier})"))}). Add <SlmTarget Include=\"{Target}\" />, or a device profile for {Target}.");
             }
 
-            foreach (ITaskItem model in Models)
+            foreach (ITaskItem model in Models.Concat(Packages))
             {
                 List<ITaskItem>? items;
                 try
                 {
-                    items = Resolve(model, names, ignored, targets, shipped);
+                    items = Array.IndexOf(Packages, model) >= 0 ? ResolvePackage(model, names, ignored, targets, shipped) : Resolve(model, names, ignored, targets, shipped);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -281,7 +289,7 @@ namespace SlmOps.Build.Tasks
             foreach (string versionMetadata in new[] { "Version", "MinAppVersion" })
             {
                 string version = model.GetMetadata(versionMetadata).Trim();
-                if (version.Length > 0 && !System.Text.RegularExpressions.Regex.IsMatch(version, @"^\d+(\.\d+){1,3}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"))
+                if (version.Length > 0 && !IsVersion(version))
                 {
                     ok = Error("SLM1017", $"SlmModel '{model.ItemSpec}': {versionMetadata} '{version}' is not a version. Give a semantic version such as 1.2.0 or 2.0.0-beta.1.");
                 }
@@ -333,29 +341,146 @@ namespace SlmOps.Build.Tasks
                     }
                 }
 
-                var stamped = new TaskItem(item);
-                var layout = new ModelLayout(IntermediateDirectory, name, target.Name);
-                item.SetMetadata("Name", name);
-                item.SetMetadata("Namespace", ns);
-                item.SetMetadata("Kind", kind);
-                item.SetMetadata("Sha256", sha);
-                item.SetMetadata("SlmOpsTarget", target.Name);
-                item.SetMetadata("SlmOpsRuntimeIdentifier", target.RuntimeIdentifier == target.Name ? "" : target.RuntimeIdentifier);
-                item.SetMetadata("SlmOpsExecutionProvider", target.ExecutionProvider == "cpu" ? "" : target.ExecutionProvider);
-                // Which target ships is not in the stamp: switching between build and publish -r reprepares nothing.
-                item.SetMetadata("SlmOpsShip", ReferenceEquals(target, shipped) ? "true" : "false");
-                item.SetMetadata("ModelDirectory", layout.ModelDirectory);
-                item.SetMetadata("VariantDirectory", layout.VariantDirectory);
-                item.SetMetadata("ContractFile", layout.ContractFile);
-                item.SetMetadata("VariantFile", layout.VariantFile);
-                item.SetMetadata("ManifestFile", layout.ManifestFile);
-                item.SetMetadata("DepsFile", layout.DepsFile);
-                item.SetMetadata("StampFile", layout.StampFile);
-                WriteStampIfChanged(layout.StampFile, stamped, item);
-                items.Add(item);
+                items.Add(Place(item, name, ns, kind, sha, target, shipped));
             }
 
             return items;
+        }
+
+        /// <summary>
+        /// An <c>SlmModelPackage</c> item: the model package <c>Include</c> (an id) at exact <c>Version</c>, which restore
+        /// downloaded (the SDK adds a <c>PackageDownload</c>), one item per target whose source is the package's .nupkg in
+        /// the packages folder. The worker takes each target's variant from it. Null after reporting an error.
+        /// </summary>
+        private List<ITaskItem>? ResolvePackage(ITaskItem package, Dictionary<string, string> names, ICollection<string> ignored, List<DeviceProfile> targets, DeviceProfile shipped)
+        {
+            string id = package.ItemSpec.Trim();
+            string version = package.GetMetadata("Version").Trim();
+            string name = package.GetMetadata("Name");
+            if (name.Length == 0)
+            {
+                name = ModelRules.ToPascalCase(id.Substring(id.LastIndexOf('.') + 1), "_");
+            }
+
+            string ns = package.GetMetadata("Namespace");
+            string kind = package.GetMetadata("Kind");
+            if (kind.Length == 0)
+            {
+                kind = ModelKinds.Auto;
+            }
+
+            bool ok = true;
+            if (id.Length == 0 || id.Length > 100 || !System.Text.RegularExpressions.Regex.IsMatch(id, @"^\w+([.-]\w+)*$"))
+            {
+                ok = Error("SLM5005", $"SlmModelPackage '{id}' is not a NuGet package id. Give the id of the model package, such as Contoso.Models.MiniLm.");
+            }
+            else if (!IsVersion(version))
+            {
+                ok = Error("SLM5005", $"SlmModelPackage '{id}': Version '{version}' is not an exact package version. Give the version to restore, such as Version=\"1.2.0\": a model package is pinned, not a range, so that every build ships the same bytes.");
+            }
+
+            if (ModelRules.ClassNameProblem(name) is string nameProblem)
+            {
+                ok = Error("SLM1001", $"SlmModelPackage '{id}': Name '{name}' is not a valid class name for the generated wrapper: {nameProblem}. Set the Name metadata to an identifier such as 'MiniLm'.");
+            }
+
+            if (ModelRules.NamespaceProblem(ns) is string namespaceProblem)
+            {
+                ok = Error("SLM1004", $"SlmModelPackage '{id}': Namespace '{ns}' is not a valid C# namespace: {namespaceProblem}. Set the Namespace metadata (default: $(RootNamespace).Models).");
+            }
+
+            if (!ModelKinds.IsKnown(kind))
+            {
+                ok = Error("SLM1002", $"SlmModelPackage '{id}': Kind '{kind}' is not supported. Use auto (the kind the package records), generic, embedding or causal-lm.");
+            }
+
+            if (names.TryGetValue(name, out string? other))
+            {
+                ok = Error("SLM1003", $"SlmModelPackage '{id}' and '{other}' both have the Name '{name}'. Give one of them another Name metadata.");
+            }
+            else
+            {
+                names.Add(name, id);
+            }
+
+            foreach (string metadata in package.CloneCustomMetadata().Keys.Cast<string>())
+            {
+                if (Array.IndexOf(PackageMetadata, metadata) < 0 && !ignored.Contains(metadata))
+                {
+                    Log.LogWarning(null, "SLM1010", null, ProjectFileOrNode, 0, 0, 0, 0,
+                        $"SlmModelPackage '{id}': the metadata '{metadata}' is not one the SDK knows, so it has no effect. A model package's variants are made and validated by the build that packed them; an SlmModelPackage takes {string.Join(", ", PackageMetadata)} (docs/item-metadata.md).");
+                }
+            }
+
+            if (!ok)
+            {
+                return null;
+            }
+
+            string lowerId = id.ToLowerInvariant();
+            string lowerVersion = NormalizeVersion(version).ToLowerInvariant();
+            string nupkg = Path.Combine(PackagesRoot, lowerId, lowerVersion, $"{lowerId}.{lowerVersion}.nupkg");
+            if (PackagesRoot.Length == 0 || !File.Exists(nupkg))
+            {
+                Error("SLM5005", $"SlmModelPackage '{id}' {version} is not restored{(PackagesRoot.Length == 0 ? "" : $" ('{nupkg}' does not exist)")}. Restore the project (dotnet restore, or a build without --no-restore) from a feed that has the package; NuGet's log says why it could not be downloaded.");
+                return null;
+            }
+
+            return targets.Select(target =>
+            {
+                var item = new TaskItem(nupkg);
+                item.SetMetadata("SlmOpsFromPackage", "true");
+                item.SetMetadata("Version", version);
+                return (ITaskItem)Place(item, name, ns, kind, "", target, shipped);
+            }).ToList();
+        }
+
+        /// <summary>The metadata an <c>SlmModelPackage</c> takes.</summary>
+        private static readonly string[] PackageMetadata = { "Version", "Name", "Namespace", "Kind" };
+
+        /// <summary>A semantic version: 1.2, 1.2.3 or 1.2.3.4, with an optional pre-release label and build metadata.</summary>
+        private static bool IsVersion(string version) =>
+            System.Text.RegularExpressions.Regex.IsMatch(version, @"^\d+(\.\d+){1,3}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$");
+
+        /// <summary>The version as NuGet names its folder: three parts at least, a zero fourth dropped, no build metadata.</summary>
+        private static string NormalizeVersion(string version)
+        {
+            int plus = version.IndexOf('+');
+            if (plus >= 0) version = version.Substring(0, plus);
+            int dash = version.IndexOf('-');
+            string label = dash >= 0 ? version.Substring(dash) : "";
+            var parts = (dash >= 0 ? version.Substring(0, dash) : version).Split('.').Select(p => p.TrimStart('0').Length == 0 ? "0" : p.TrimStart('0')).ToList();
+            while (parts.Count < 3) parts.Add("0");
+            if (parts.Count == 4 && parts[3] == "0") parts.RemoveAt(3);
+            return string.Join(".", parts) + label;
+        }
+
+        /// <summary>
+        /// The item of one model × target: its resolved metadata and where its outputs go (<see cref="ModelLayout"/>),
+        /// with the stamp file rewritten when they changed.
+        /// </summary>
+        private TaskItem Place(TaskItem item, string name, string ns, string kind, string sha, DeviceProfile target, DeviceProfile shipped)
+        {
+            var stamped = new TaskItem(item);
+            var layout = new ModelLayout(IntermediateDirectory, name, target.Name);
+            item.SetMetadata("Name", name);
+            item.SetMetadata("Namespace", ns);
+            item.SetMetadata("Kind", kind);
+            item.SetMetadata("Sha256", sha);
+            item.SetMetadata("SlmOpsTarget", target.Name);
+            item.SetMetadata("SlmOpsRuntimeIdentifier", target.RuntimeIdentifier == target.Name ? "" : target.RuntimeIdentifier);
+            item.SetMetadata("SlmOpsExecutionProvider", target.ExecutionProvider == "cpu" ? "" : target.ExecutionProvider);
+            // Which target ships is not in the stamp: switching between build and publish -r reprepares nothing.
+            item.SetMetadata("SlmOpsShip", ReferenceEquals(target, shipped) ? "true" : "false");
+            item.SetMetadata("ModelDirectory", layout.ModelDirectory);
+            item.SetMetadata("VariantDirectory", layout.VariantDirectory);
+            item.SetMetadata("ContractFile", layout.ContractFile);
+            item.SetMetadata("VariantFile", layout.VariantFile);
+            item.SetMetadata("ManifestFile", layout.ManifestFile);
+            item.SetMetadata("DepsFile", layout.DepsFile);
+            item.SetMetadata("StampFile", layout.StampFile);
+            WriteStampIfChanged(layout.StampFile, stamped, item);
+            return item;
         }
 
         /// <summary>The model's item with the target's settings where the item leaves them empty.</summary>

@@ -220,6 +220,7 @@ namespace SlmOps.Build.Tasks
                 var model = new WorkerRequestModel
                 {
                     Source = m.GetMetadata("FullPath"),
+                    FromPackage = m.GetMetadata("SlmOpsFromPackage") == "true",
                     DisplayPath = m.ItemSpec,
                     Name = m.GetMetadata("Name"),
                     Namespace = m.GetMetadata("Namespace"),

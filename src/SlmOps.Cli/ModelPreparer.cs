@@ -33,6 +33,13 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         try
         {
             FaultForTests?.Invoke(request);
+            if (request.FromPackage)
+            {
+                TakeFromPackage(request, outputs, clock);
+                outputs.Commit([request.Source]);
+                return true;
+            }
+
             using var source = Inspect(request, outputs);
             if (designTime)
             {
@@ -126,6 +133,40 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// An <c>SlmModelPackage</c>: verifies the package against its manifests (SLM5002), takes the variant for the
+    /// target (SLM5004 when it has none), extracts exactly the bytes it verified, writes the contract from that
+    /// variant (the package's own contract is not trusted) and the package's manifest, with the package named in it.
+    /// Nothing is made or validated again: the producer's build validated the variant, and its manifest says how.
+    /// </summary>
+    private void TakeFromPackage(ModelRequest request, ModelOutputs outputs, System.Diagnostics.Stopwatch clock)
+    {
+        heartbeat?.Step("verifying the model package");
+        VerifiedPackage package = ModelPackage.Verify(request.Source);
+        PackagedVariant variant = package.Select(request.Target) ?? throw new ModelPackageException(ModelPackageException.NoVariant, request.Source,
+            $"The model package {package.Id} {package.Version} has no variant for the target '{request.Target.Name}' ({request.Target.RuntimeIdentifier}, {request.Target.ExecutionProvider}); " +
+            $"it has {string.Join(", ", package.Variants.Select(v => $"{v.Manifest.Target.Name} ({v.Manifest.Target.RuntimeIdentifier}, {v.Manifest.Target.ExecutionProvider})"))}. " +
+            "Build for a target the package has (an SlmTarget of that name, or its RID), or use a version of the package made for this one.");
+
+        heartbeat?.Step("extracting the variant");
+        ModelPackage.Extract(package, variant, request.VariantDirectory, outputs.Add);
+        VariantManifest manifest = variant.Manifest with { Package = new VariantPackage(package.Id, package.Version) };
+        using (var model = OnnxModelLoader.Load(outputs.VariantPath, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096 }))
+        {
+            var contract = model.Inspect().ToContract(request.Name, request.Namespace, request.Kind == ModelKinds.Auto ? manifest.Kind : request.Kind, manifest.Source.Sha256);
+            AtomicFile.WriteAllText(outputs.ContractPath, ContractJson.Write(contract));
+            outputs.Add(outputs.ContractPath);
+        }
+
+        AtomicFile.WriteAllText(outputs.ManifestPath, manifest.ToJson());
+        outputs.Add(outputs.ManifestPath);
+        Reported[outputs.ManifestPath] = new ReportEntry(manifest, Shipped: true);
+        diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {manifest.Precision}, {InspectCommand.FormatBytes(manifest.Files.Sum(f => f.Size))}, " +
+            $"from {package.Id} {package.Version} (its variant for {manifest.Target.Name}, " +
+            (manifest.Validation is { } validation ? $"validated by its build: {VariantChecks.Summary(validation, manifest.Quantization is null)}" : "not validated by its build") +
+            $"), {clock.Elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
     }
 
     /// <summary>

@@ -114,7 +114,8 @@ internal sealed record ModelRequest(
     string ModelDirectory,
     string VariantDirectory,
     bool AllowHardLinks,
-    QuantizeSettings Quantize)
+    QuantizeSettings Quantize,
+    bool FromPackage = false)
 {
     public static ModelRequest From(JsonElement item, int index)
     {
@@ -142,7 +143,10 @@ internal sealed record ModelRequest(
             settings[ModelSettings.AllowHardLinks] is { Length: > 0 } links && (bool.TryParse(links, out bool allow)
                 ? allow
                 : throw new FormatException($"models[{index}].settings.allowHardLinks is '{links}'; use true or false.")),
-            settings);
+            settings,
+            Optional(item, WorkerRequestModel.FromPackageKey, index) is { Length: > 0 } package && (bool.TryParse(package, out bool fromPackage)
+                ? fromPackage
+                : throw new FormatException($"models[{index}].{WorkerRequestModel.FromPackageKey} is '{package}'; use true or false.")));
     }
 
     /// <summary>The model's <c>settings</c>: every key must be one of <see cref="ModelSettings"/>, every value a string.</summary>

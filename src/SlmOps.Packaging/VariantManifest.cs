@@ -49,6 +49,12 @@ public sealed record VariantManifest
     /// <summary>With <c>Precision="auto"</c>: what the search tried and chose; otherwise null.</summary>
     public VariantAutoPrecision? Auto { get; init; }
 
+    /// <summary>
+    /// For a variant a build took from a model package (<c>SlmModelPackage</c>): the package's id and version. The rest
+    /// of the manifest is the package's, as its producer's build wrote it. Null for a variant the build made.
+    /// </summary>
+    public VariantPackage? Package { get; init; }
+
     /// <summary>The version of the tool that made the variant.</summary>
     public required string ToolVersion { get; init; }
 
@@ -75,6 +81,14 @@ public sealed record VariantManifest
                 json.WriteStartObject("rollout");
                 if (Channel is not null) json.WriteString("channel", Channel);
                 if (MinAppVersion is not null) json.WriteString("minAppVersion", MinAppVersion);
+                json.WriteEndObject();
+            }
+
+            if (Package is { } package)
+            {
+                json.WriteStartObject("package");
+                json.WriteString("id", package.Id);
+                json.WriteString("version", package.Version);
                 json.WriteEndObject();
             }
 
@@ -138,6 +152,7 @@ public sealed record VariantManifest
                 Validation = root.TryGetProperty("validation", out var v) ? ReadValidation(v) : null,
                 Source = ReadFile(root.GetProperty("source")),
                 Files = root.GetProperty("files").EnumerateArray().Select(ReadFile).ToList(),
+                Package = root.TryGetProperty("package", out var p) ? new VariantPackage(p.GetProperty("id").GetString()!, p.GetProperty("version").GetString()!) : null,
                 ToolVersion = root.GetProperty("tool").GetProperty("version").GetString()!,
             };
         }
@@ -248,3 +263,6 @@ public sealed record VariantManifest
     internal static double Round(double value) =>
         value == 0 ? value : double.Parse(value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 }
+
+/// <summary>The model package a build took a variant from: its NuGet id and normalized version.</summary>
+public sealed record VariantPackage(string Id, string Version);

@@ -31,7 +31,7 @@ internal static class CliRunner
 
 /// <summary>A model entry of a request file, with the output folders under a build's obj folder.</summary>
 internal sealed record RequestModel(string Source, string Name, string ObjDirectory, string Kind = "auto", string Sha256 = "", string Target = "linux-x64",
-    IReadOnlyDictionary<string, string>? Settings = null)
+    IReadOnlyDictionary<string, string>? Settings = null, bool FromPackage = false, string? RuntimeIdentifier = null)
 {
     public string ModelDirectory => Path.Combine(ObjDirectory, "slm", Name) + Path.DirectorySeparatorChar;
 
@@ -71,6 +71,8 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
                 Target = m.Target,
                 ModelDirectory = m.ModelDirectory,
                 VariantDirectory = m.VariantDirectory,
+                FromPackage = m.FromPackage,
+                RuntimeIdentifier = m.RuntimeIdentifier ?? "",
             };
             foreach (var (key, value) in m.Settings ?? new Dictionary<string, string>())
                 entry.Settings[ModelSettings.ByKey(key) ?? throw new ArgumentException($"'{key}' is not a setting.")] = value;

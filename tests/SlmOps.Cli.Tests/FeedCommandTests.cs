@@ -100,7 +100,7 @@ public sealed class FeedCommandTests : IDisposable
         Assert.True(pushed.ExitCode == 0, pushed.Out + pushed.Error);
         string inFeed = Path.Combine(feed, "contoso.models.dense", "1.2.0", "contoso.models.dense.1.2.0.nupkg");
         Assert.Equal(File.ReadAllBytes(package), File.ReadAllBytes(inFeed));
-        Assert.Equal(2, ModelPackage.Verify(inFeed).Count);
+        Assert.Equal(2, ModelPackage.Verify(inFeed).Variants.Count);
 
         string tampered = _temp.Combine("tampered", "Contoso.Models.Dense.1.3.0.nupkg");
         Directory.CreateDirectory(Path.GetDirectoryName(tampered)!);
@@ -150,6 +150,6 @@ public sealed class FeedCommandTests : IDisposable
         string downloaded = _temp.Combine("downloaded.nupkg");
         using (var stream = File.Create(downloaded))
             Assert.True(await find.CopyNupkgToStreamAsync("Contoso.Models.Dense", version, stream, cache, NuGet.Common.NullLogger.Instance, CancellationToken.None));
-        Assert.Equal(["linux-arm64", "linux-x64"], ModelPackage.Verify(downloaded).Select(v => v.Manifest.Target.Name));
+        Assert.Equal(["linux-arm64", "linux-x64"], ModelPackage.Verify(downloaded).Variants.Select(v => v.Manifest.Target.Name));
     }
 }

@@ -17,6 +17,9 @@ public sealed class ModelPackageException(string code, string? filePath, string 
 
     /// <summary>The feed did not take the package.</summary>
     public const string PushFailed = "SLM5003";
+
+    /// <summary>A model package has no variant for the target a build asks for.</summary>
+    public const string NoVariant = "SLM5004";
 }
 
 /// <summary>A model package as <see cref="ModelPackage.Pack"/> wrote it: its path and the manifests of its variants, in target order.</summary>
@@ -24,6 +27,22 @@ public sealed record PackedModel(string Path, IReadOnlyList<VariantManifest> Var
 
 /// <summary>One variant inside a model package: its manifest and the package paths of its files (the model first).</summary>
 public sealed record PackagedVariant(VariantManifest Manifest, IReadOnlyList<string> PackagePaths);
+
+/// <summary>A model package that <see cref="ModelPackage.Verify"/> found to be what its manifests say: its id, version and variants.</summary>
+public sealed record VerifiedPackage(string Path, string Id, string Version, IReadOnlyList<PackagedVariant> Variants)
+{
+    /// <summary>
+    /// The variant for <paramref name="target"/>: the one made for a target of that name; else one for the same RID and
+    /// execution provider, the plain RID's first (a package made for <c>linux-arm64</c> and <c>rpi5</c> gives a build
+    /// for <c>linux-arm64</c> the first); null when there is none.
+    /// </summary>
+    public PackagedVariant? Select(DeviceTarget target) =>
+        Variants.FirstOrDefault(v => string.Equals(v.Manifest.Target.Name, target.Name, StringComparison.OrdinalIgnoreCase))
+        ?? Variants.Where(v => string.Equals(v.Manifest.Target.RuntimeIdentifier, target.RuntimeIdentifier, StringComparison.OrdinalIgnoreCase)
+                && v.Manifest.Target.ExecutionProvider == target.ExecutionProvider)
+            .OrderBy(v => v.Manifest.Target.IsProfile)
+            .FirstOrDefault();
+}
 
 /// <summary>
 /// Model packages: one NuGet package per model that carries the validated variant of every target the build made,
@@ -129,12 +148,13 @@ public static class ModelPackage
     /// the package with its size and SHA-256, and the package has no other file under <c>slm/</c> but the contract.
     /// Throws <see cref="ModelPackageException"/> (SLM5002) naming what differs: a tampered or damaged package.
     /// </summary>
-    public static IReadOnlyList<PackagedVariant> Verify(string packagePath)
+    public static VerifiedPackage Verify(string packagePath)
     {
         string path = Path.GetFullPath(packagePath);
         try
         {
             using var reader = new PackageArchiveReader(path);
+            PackageIdentity identity = reader.GetIdentity();
             var files = reader.GetFiles().Where(f => f.StartsWith(Folder + "/", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
             var expected = new HashSet<string>(StringComparer.Ordinal) { $"{Folder}/contract.json" };
             var variants = new List<PackagedVariant>();
@@ -165,11 +185,51 @@ public static class ModelPackage
             if (variants.Count == 0) throw Tampered(path, $"it has no {Folder}/<target>/manifest.json: it is not an SlmOps model package.");
             if (files.FirstOrDefault(f => !expected.Contains(f)) is { } extra)
                 throw Tampered(path, $"'{extra}' is in the package but in no manifest.");
-            return variants;
+            return new VerifiedPackage(path, identity.Id, identity.Version.ToNormalizedString(), variants);
         }
         catch (Exception ex) when (ex is InvalidDataException or PackagingException or IOException)
         {
             throw new ModelPackageException(ModelPackageException.VerificationFailed, path, $"The package cannot be read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Writes the files of <paramref name="variant"/> from the package into <paramref name="directory"/>, each to a
+    /// temp file hashed as it is written and renamed only when its size and SHA-256 are the manifest's: the bytes
+    /// extracted are the bytes verified, even if the package changed since <see cref="Verify"/>. Throws SLM5002
+    /// otherwise; <paramref name="writing"/> gets each destination before it is written, so a caller can remove what
+    /// an error leaves.
+    /// </summary>
+    public static void Extract(VerifiedPackage package, PackagedVariant variant, string directory, Action<string> writing)
+    {
+        try
+        {
+            using var reader = new PackageArchiveReader(package.Path);
+            string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + Path.DirectorySeparatorChar;
+            for (int i = 0; i < variant.PackagePaths.Count; i++)
+            {
+                VariantFile file = variant.Manifest.Files[i];
+                string destination = Path.GetFullPath(Path.Combine(root, file.Path));
+                // The model first, then its data files: none outside the folder, none named like a file the SDK writes.
+                bool misplaced = i == 0
+                    ? file.Path != WorkerFiles.Variant
+                    : WorkerFiles.VariantReserved.Contains(file.Path.Split('/', '\\')[0].TrimEnd('.', ' '), StringComparer.OrdinalIgnoreCase);
+                if (misplaced || !destination.StartsWith(root, StringComparison.Ordinal))
+                    throw Tampered(package.Path, $"the manifest of '{variant.Manifest.Target.Name}' lists '{file.Path}' as its file {i + 1}, a place no variant file may have.");
+                writing(destination);
+                FileCommit.Write(destination, temp =>
+                {
+                    using var input = reader.GetStream(variant.PackagePaths[i]);
+                    using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+                    var (sha, size) = HashOf(input, output);
+                    if (size != file.Size || !sha.Equals(file.Sha256, StringComparison.OrdinalIgnoreCase))
+                        throw Tampered(package.Path, $"'{variant.PackagePaths[i]}' has {size:N0} bytes with SHA-256 {sha}; its manifest says {file.Size:N0} bytes with {file.Sha256}.");
+                });
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or PackagingException)
+        {
+            throw new ModelPackageException(ModelPackageException.VerificationFailed, package.Path, $"The package cannot be read: {ex.Message}", ex);
         }
     }
 
@@ -194,7 +254,7 @@ public static class ModelPackage
         return HashOf(stream).Sha256;
     }
 
-    private static (string Sha256, long Size) HashOf(Stream stream)
+    private static (string Sha256, long Size) HashOf(Stream stream, Stream? copyTo = null)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
@@ -203,6 +263,7 @@ public static class ModelPackage
         while ((read = stream.Read(buffer)) > 0)
         {
             hash.AppendData(buffer, 0, read);
+            copyTo?.Write(buffer, 0, read);
             size += read;
         }
 
