@@ -12,8 +12,11 @@ namespace SlmOps.Build.Tasks
     /// </summary>
     internal static class ItemMetadata
     {
-        /// <summary>The metadata that name the model rather than set how it is prepared (they pass as request fields).</summary>
-        private static readonly string[] Identity = { "Name", "Namespace", "Kind", "Sha256" };
+        /// <summary>
+        /// The metadata that name the model rather than set how it is prepared (they pass as request fields), and
+        /// <c>PackageId</c>, which names its model package (<c>SlmOpsPackModels</c>).
+        /// </summary>
+        private static readonly string[] Identity = { "Name", "Namespace", "Kind", "Sha256", "PackageId" };
 
         /// <summary>Every metadata the SDK knows: the identity, then the settings in request order.</summary>
         public static readonly string[] Known = Identity.Concat(ModelSettings.All.Select(s => s.Metadata)).ToArray();

@@ -7,7 +7,11 @@ public sealed class TestProject : IDisposable
 {
     private readonly SdkPackageFixture _sdk;
 
-    public TestProject(SdkPackageFixture sdk, string name = "App", bool asPackageReference = false)
+    /// <param name="sdk">The feed with the SDK packages under test.</param>
+    /// <param name="name">The project's name.</param>
+    /// <param name="asPackageReference">Reference the SDK as a PackageReference instead of an MSBuild SDK.</param>
+    /// <param name="feeds">More package sources for nuget.config (folders or URLs), such as a feed of model packages.</param>
+    public TestProject(SdkPackageFixture sdk, string name = "App", bool asPackageReference = false, IEnumerable<string>? feeds = null)
     {
         _sdk = sdk;
         Name = name;
@@ -23,6 +27,7 @@ public sealed class TestProject : IDisposable
               <packageSources>
                 <clear />
                 <add key="test-feed" value="{SecurityElement.Escape(sdk.FeedDirectory)}" />
+                {string.Concat((feeds ?? []).Select((feed, i) => $"<add key=\"feed-{i}\" value=\"{SecurityElement.Escape(feed)}\" allowInsecureConnections=\"true\" />"))}
                 <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
               </packageSources>
             </configuration>

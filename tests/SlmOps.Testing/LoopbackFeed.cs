@@ -2,14 +2,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace SlmOps.Cli.Tests;
+namespace SlmOps.Testing;
 
 /// <summary>
 /// An HTTP NuGet v3 feed on 127.0.0.1 for tests: a service index with <c>PackagePublish/2.0.0</c> (PUT, multipart,
 /// <c>X-NuGet-ApiKey</c> checked) and <c>PackageBaseAddress/3.0.0</c> (the flat container: versions and .nupkg
 /// downloads). Enough for NuGet.Protocol's push and download; no internet.
 /// </summary>
-internal sealed class LoopbackFeed : IDisposable
+public sealed class LoopbackFeed : IDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly Dictionary<(string Id, string Version), byte[]> _packages = [];
