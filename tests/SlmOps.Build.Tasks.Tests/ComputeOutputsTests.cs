@@ -371,4 +371,58 @@ public class ComputeOutputsTests : IDisposable
 
         Assert.Empty(_engine.Warnings);
     }
+
+    /// <summary>An SlmModelPackage item, and the .nupkg restore would have put in <c>packages/</c> for it.</summary>
+    private TaskItem Package(string id, string version, string folderVersion, params (string Key, string Value)[] metadata)
+    {
+        string lower = id.ToLowerInvariant();
+        _dir.WriteFile(Path.Combine("packages", lower, folderVersion, $"{lower}.{folderVersion}.nupkg"));
+        var item = new TaskItem(id);
+        item.SetMetadata("Version", version);
+        item.SetMetadata("Namespace", "App.Models");
+        foreach (var (key, value) in metadata) item.SetMetadata(key, value);
+        return item;
+    }
+
+    [Theory]
+    [InlineData("1.2.0", "1.2.0")]
+    [InlineData("1.2", "1.2.0")]
+    [InlineData("1.02.0.0", "1.2.0")]
+    [InlineData("2.0.0-Beta.1+abc", "2.0.0-beta.1")]
+    public void A_model_package_resolves_to_its_nupkg_in_the_packages_folder_once_per_target_named_after_its_ids_last_part(string version, string folder)
+    {
+        var task = Task();
+        task.Packages = [Package("Contoso.Models.mini-lm", version, folder)];
+        task.PackagesRoot = Path.Combine(_dir.FullPath, "packages");
+        task.Targets = [Target("linux-x64"), Target("rpi5")];
+
+        Assert.True(task.Execute(), string.Join("\n", _engine.Errors.Select(e => e.Message)));
+
+        Assert.Equal(["linux-x64", "rpi5"], task.ResolvedModels.Select(m => m.GetMetadata("SlmOpsTarget")));
+        Assert.All(task.ResolvedModels, m =>
+        {
+            Assert.Equal(Path.Combine(task.PackagesRoot, "contoso.models.mini-lm", folder, $"contoso.models.mini-lm.{folder}.nupkg"), m.ItemSpec);
+            Assert.Equal(("MiniLm", "true", "auto"), (m.GetMetadata("Name"), m.GetMetadata("SlmOpsFromPackage"), m.GetMetadata("Kind")));
+        });
+        Assert.Equal(2, task.StaleModels.Length);
+        Assert.Empty(_engine.Warnings);
+    }
+
+    [Fact]
+    public void A_model_package_not_restored_is_SLM5005_and_its_settings_are_warned_about_as_they_have_no_effect()
+    {
+        var task = Task();
+        var restored = Package("Contoso.Models.Dense", "1.0.0", "1.0.0", ("Precision", "int4"));
+        task.Packages = [restored, new TaskItem("Contoso.Models.Other", new Dictionary<string, string> { ["Version"] = "3.0.0", ["Namespace"] = "App.Models" })];
+        task.PackagesRoot = Path.Combine(_dir.FullPath, "packages");
+
+        Assert.False(task.Execute());
+
+        var error = Assert.Single(_engine.Errors);
+        Assert.Equal("SLM5005", error.Code);
+        Assert.StartsWith("SlmModelPackage 'Contoso.Models.Other' 3.0.0 is not restored (", error.Message);
+        var warning = Assert.Single(_engine.Warnings);
+        Assert.Equal("SLM1010", warning.Code);
+        Assert.StartsWith("SlmModelPackage 'Contoso.Models.Dense': the metadata 'Precision' is not one the SDK knows, so it has no effect.", warning.Message);
+    }
 }
