@@ -18,15 +18,24 @@ public sealed class SlmSession : IDisposable
     public const string ModelFileName = "model.onnx";
 
     private readonly InferenceSession _session;
+    private readonly Lazy<SlmModelManifest?> _manifest;
 
     private SlmSession(InferenceSession session, string modelPath)
     {
         _session = session;
         ModelPath = modelPath;
+        _manifest = new Lazy<SlmModelManifest?>(() => SlmModelManifest.TryRead(Path.GetDirectoryName(modelPath)!));
     }
 
     /// <summary>The path of the model file the session was opened from.</summary>
     public string ModelPath { get; }
+
+    /// <summary>
+    /// The manifest the SDK placed beside the model (<c>manifest.json</c>): name, version, target, precision,
+    /// validation, rollout channel and package; null when the folder has none. Read on first use.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The folder's <c>manifest.json</c> is not a manifest the SDK writes.</exception>
+    public SlmModelManifest? Manifest => _manifest.Value;
 
     /// <summary>The graph's input names, in graph order.</summary>
     public IReadOnlyList<string> InputNames => _session.InputNames;

@@ -64,6 +64,7 @@ public sealed class ModelPackageBuildTests(SdkPackageFixture sdk) : IDisposable
             using var model = Dense.Load();
             var x = SlmTensor<float>.Create(Enumerable.Range(0, 128).Select(i => i / 128f).ToArray(), 1, 128);
             Console.WriteLine("y=" + model.Run(x).Y.ShapeText);
+            Console.WriteLine("manifest=" + model.Manifest);
             """);
         return consumer;
     }
@@ -93,7 +94,9 @@ public sealed class ModelPackageBuildTests(SdkPackageFixture sdk) : IDisposable
                 root.GetProperty("rollout").GetProperty("channel").GetString(), root.GetProperty("precision").GetString()));
         }
 
-        Assert.Contains("y=[1, 64]", consumer.Dotnet(Path.Combine(consumer.OutputDirectory, "Consumer.dll")).AssertSuccess().Output);
+        string run = consumer.Dotnet(Path.Combine(consumer.OutputDirectory, "Consumer.dll")).AssertSuccess().Output;
+        Assert.Contains("y=[1, 64]", run);
+        Assert.Contains($"manifest=Dense 1.2.0 for linux-x64, int8-weight, from {_id} 1.2.0", run);
 
         // Up to date: a second build starts no worker; a publish for linux-arm64 ships the package's rpi5 variant.
         int invocations = consumer.Invocations.Length;

@@ -30,6 +30,12 @@ namespace SlmOps.Generators
             w.WriteLine("    _slmSession = session;");
             w.WriteLine("}");
             w.WriteLineNoTabs(string.Empty);
+            w.WriteLine("/// <summary>");
+            w.WriteLine("/// What the SDK recorded about the variant this instance runs (its <c>manifest.json</c>): version, target, precision,");
+            w.WriteLine("/// validation, rollout channel, package; <see langword=\"null\"/> when the model's folder has no manifest.");
+            w.WriteLine("/// </summary>");
+            w.WriteLine($"public {Runtime}SlmModelManifest? Manifest => _slmSession.Manifest;");
+            w.WriteLineNoTabs(string.Empty);
         }
 
         /// <summary>

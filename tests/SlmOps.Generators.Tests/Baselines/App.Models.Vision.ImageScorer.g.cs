@@ -39,6 +39,12 @@ namespace App.Models.Vision
             _slmSession = session;
         }
 
+        /// <summary>
+        /// What the SDK recorded about the variant this instance runs (its <c>manifest.json</c>): version, target, precision,
+        /// validation, rollout channel, package; <see langword="null"/> when the model's folder has no manifest.
+        /// </summary>
+        public global::SlmOps.Runtime.SlmModelManifest? Manifest => _slmSession.Manifest;
+
         /// <summary>Loads the model from <c>models/ImageScorer/model.onnx</c> beside the application, where the SlmOps SDK copies it at build.</summary>
         /// <param name="options">Session settings; <see langword="null"/> for the defaults.</param>
         /// <exception cref="global::System.IO.FileNotFoundException">The model file is not there.</exception>
