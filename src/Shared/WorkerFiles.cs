@@ -26,14 +26,20 @@ namespace SlmOps
         /// </summary>
         public const string VariantKey = "slmops.key";
 
+        /// <summary>
+        /// In the variant directory: what validation measured on this machine (load time, latency, memory), which
+        /// differs from run to run and so stays out of the manifest; the validation report of a later build reads it.
+        /// </summary>
+        public const string Measurements = "slmops.measurements.json";
+
         /// <summary>The worker's and the tasks' own files in a variant directory, which are never copied to the output.</summary>
-        public static readonly string[] Bookkeeping = { Deps, Stamp, VariantKey };
+        public static readonly string[] Bookkeeping = { Deps, Stamp, VariantKey, Measurements };
 
         /// <summary>
         /// The names the SDK itself writes in a variant directory. A pass-through variant copies the model's
         /// external-data files beside it, so none of them may take one of these names (compared ignoring case, as on
         /// the file systems of macOS and Windows and in NuGet packages).
         /// </summary>
-        public static readonly string[] VariantReserved = { Variant, Manifest, Deps, Stamp, VariantKey };
+        public static readonly string[] VariantReserved = { Variant, Manifest, Deps, Stamp, VariantKey, Measurements };
     }
 }

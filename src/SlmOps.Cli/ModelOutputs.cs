@@ -24,6 +24,8 @@ internal sealed class ModelOutputs
 
     public string VariantKeyPath => _request.VariantDirectory + WorkerFiles.VariantKey;
 
+    public string MeasurementsPath => _request.VariantDirectory + WorkerFiles.Measurements;
+
     /// <summary>The full path of a variant file the manifest or key lists relative to the variant folder.</summary>
     public string VariantFilePath(string relative) => Path.GetFullPath(Path.Combine(_request.VariantDirectory, relative));
 

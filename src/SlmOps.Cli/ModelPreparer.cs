@@ -280,6 +280,11 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         var manifest = Manifest(request, source, variant, validation);
         AtomicFile.WriteAllText(outputs.ManifestPath, manifest.ToJson());
         outputs.Add(outputs.ManifestPath);
+        if (manifest.MeasurementsToJson() is { } measurements)
+        {
+            AtomicFile.WriteAllText(outputs.MeasurementsPath, measurements);
+            outputs.Add(outputs.MeasurementsPath);
+        }
         Reported[outputs.ManifestPath] = new ReportEntry(manifest, Shipped: true);
 
         long before = source.Model.FileLength + source.Model.ExternalDataFiles.Sum(f => f.FileLength);

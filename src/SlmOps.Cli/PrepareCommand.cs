@@ -72,7 +72,12 @@ internal static class PrepareCommand
             try
             {
                 // A model that failed to prepare in this run has no manifest: its errors are in the build log.
-                if (File.Exists(manifest)) entries.Add(new ReportEntry(VariantManifest.Read(File.ReadAllText(manifest)), Shipped: true));
+                if (!File.Exists(manifest)) continue;
+                VariantManifest read = VariantManifest.Read(File.ReadAllText(manifest));
+                // What validation measured on this machine when it made the variant, kept beside the manifest.
+                string measurements = Path.Combine(Path.GetDirectoryName(manifest)!, WorkerFiles.Measurements);
+                if (File.Exists(measurements)) read = read.WithMeasurements(File.ReadAllText(measurements));
+                entries.Add(new ReportEntry(read, Shipped: true));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
             {

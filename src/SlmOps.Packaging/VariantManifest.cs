@@ -174,10 +174,7 @@ public sealed record VariantManifest
         v.GetProperty("synthesized").GetBoolean(),
         ReadGates(v.GetProperty("gates")),
         v.GetProperty("failures").EnumerateArray().Select(f => f.GetString()!).ToList(),
-        v.TryGetProperty("latencyMs", out var l)
-            ? new VariantLatency(l.GetProperty("host").GetString()!, l.GetProperty("runs").GetInt32(), l.GetProperty("p50").GetDouble(),
-                l.GetProperty("p95").GetDouble(), l.GetProperty("originalP50").GetDouble(), l.GetProperty("originalP95").GetDouble())
-            : null);
+        Latency: null);
 
     private static List<VariantGate> ReadGates(JsonElement gates) => gates.EnumerateArray().Select(g => new VariantGate(
         g.GetProperty("gate").GetString()!, g.GetProperty("subject").GetString()!,
@@ -220,8 +217,9 @@ public sealed record VariantManifest
             json.WriteStartObject();
             json.WriteString("gate", gate.Gate);
             json.WriteString("subject", gate.Subject);
-            // NaN or infinity (a variant whose output is not finite) is not JSON: null, and the gate failed.
-            if (double.IsFinite(gate.Measured)) json.WriteNumber("measured", Round(gate.Measured));
+            // NaN or infinity (a variant whose output is not finite) is not JSON: null, and the gate failed. A time or
+            // memory measured on this machine is not in the manifest either (MeasurementsToJson).
+            if (double.IsFinite(gate.Measured) && !IsMachineMeasured(gate.Gate)) json.WriteNumber("measured", Round(gate.Measured));
             else json.WriteNull("measured");
             json.WriteNumber("threshold", gate.Threshold);
             json.WriteBoolean("passed", gate.Passed);
@@ -244,20 +242,88 @@ public sealed record VariantManifest
         json.WriteStartArray("failures");
         foreach (string failure in v.Failures) json.WriteStringValue(failure);
         json.WriteEndArray();
-        if (v.Latency is { } l)
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Gates whose measured value is this machine's time or memory (load time, latency, memory growth): they differ
+    /// from run to run and machine to machine, so the manifest records their threshold and verdict only, and the
+    /// measured values go to <see cref="MeasurementsToJson"/>.
+    /// </summary>
+    public static bool IsMachineMeasured(string gate) => gate is "MaxLoadTime" or "MaxLatency" or "MaxMemory";
+
+    /// <summary>
+    /// What validation measured on this machine and the manifest leaves out (<see cref="IsMachineMeasured"/> gates'
+    /// values, the latency): for the report of a later build. Null when validation measured none of it.
+    /// </summary>
+    public string? MeasurementsToJson()
+    {
+        if (Validation is not { } v) return null;
+        var timed = v.Gates.Where(g => IsMachineMeasured(g.Gate) && double.IsFinite(g.Measured)).ToList();
+        if (v.Latency is null && timed.Count == 0) return null;
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
         {
-            json.WriteStartObject("latencyMs");
-            json.WriteString("host", l.Host);
-            json.WriteNumber("runs", l.Runs);
-            json.WriteNumber("p50", Math.Round(l.P50, 3));
-            json.WriteNumber("p95", Math.Round(l.P95, 3));
-            json.WriteNumber("originalP50", Math.Round(l.OriginalP50, 3));
-            json.WriteNumber("originalP95", Math.Round(l.OriginalP95, 3));
+            json.WriteStartObject();
+            json.WriteNumber("schemaVersion", SchemaVersion);
+            if (v.Latency is { } l)
+            {
+                json.WriteStartObject("latencyMs");
+                json.WriteString("host", l.Host);
+                json.WriteNumber("runs", l.Runs);
+                json.WriteNumber("p50", Math.Round(l.P50, 3));
+                json.WriteNumber("p95", Math.Round(l.P95, 3));
+                json.WriteNumber("originalP50", Math.Round(l.OriginalP50, 3));
+                json.WriteNumber("originalP95", Math.Round(l.OriginalP95, 3));
+                json.WriteEndObject();
+            }
+
+            json.WriteStartArray("gates");
+            foreach (VariantGate gate in timed)
+            {
+                json.WriteStartObject();
+                json.WriteString("gate", gate.Gate);
+                json.WriteString("subject", gate.Subject);
+                json.WriteNumber("measured", Round(gate.Measured));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 
-        json.WriteEndObject();
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
+
+    /// <summary>The manifest with what <see cref="MeasurementsToJson"/> wrote put back into its validation.</summary>
+    /// <exception cref="FormatException">The measurements are not JSON this version writes.</exception>
+    public VariantManifest WithMeasurements(string json)
+    {
+        if (Validation is not { } v) return this;
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
+            JsonElement root = document.RootElement;
+            var measured = root.GetProperty("gates").EnumerateArray()
+                .ToDictionary(g => (g.GetProperty("gate").GetString()!, g.GetProperty("subject").GetString()!), g => g.GetProperty("measured").GetDouble());
+            return this with
+            {
+                Validation = v with
+                {
+                    Latency = root.TryGetProperty("latencyMs", out var l) ? ReadLatency(l) : v.Latency,
+                    Gates = v.Gates.Select(g => measured.TryGetValue((g.Gate, g.Subject), out double m) ? g with { Measured = m } : g).ToList(),
+                },
+            };
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        {
+            throw new FormatException($"The measurements are not what this version writes: {ex.Message}", ex);
+        }
+    }
+
+    private static VariantLatency ReadLatency(JsonElement l) =>
+        new(l.GetProperty("host").GetString()!, l.GetProperty("runs").GetInt32(), l.GetProperty("p50").GetDouble(),
+            l.GetProperty("p95").GetDouble(), l.GetProperty("originalP50").GetDouble(), l.GetProperty("originalP95").GetDouble());
 
     /// <summary>Six significant digits: enough to compare with a threshold, and no float noise in the file.</summary>
     internal static double Round(double value) =>

@@ -61,10 +61,12 @@ public sealed class PrepareCommandTests : IDisposable
             (validation.GetProperty("mode").GetString(), validation.GetProperty("passed").GetBoolean(), validation.GetProperty("onnxRuntime").GetString(),
              validation.GetProperty("kind").GetString(), validation.GetProperty("samples").GetInt32(), validation.GetProperty("synthesized").GetBoolean()));
         Assert.Empty(validation.GetProperty("gates").EnumerateArray());
-        Assert.True(validation.GetProperty("latencyMs").GetProperty("p50").GetDouble() > 0);
+        Assert.False(validation.TryGetProperty("latencyMs", out _));
+        using (var measurements = JsonDocument.Parse(File.ReadAllText(model.VariantDirectory + "slmops.measurements.json")))
+            Assert.True(measurements.RootElement.GetProperty("latencyMs").GetProperty("p50").GetDouble() > 0);
 
         Assert.Equal([MiniLm.ModelPath], Deps(model, "in"));
-        Assert.Equal([model.ContractPath, model.VariantModelPath, model.VariantKeyPath, model.ManifestPath, model.DepsPath], Deps(model, "out"));
+        Assert.Equal([model.ContractPath, model.VariantModelPath, model.VariantKeyPath, model.ManifestPath, model.VariantDirectory + "slmops.measurements.json", model.DepsPath], Deps(model, "out"));
     }
 
     [Theory]
@@ -152,7 +154,7 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Equal([("model.onnx", Sha256(source), new FileInfo(source).Length), ("weights/w.bin", Sha256(w), 48L), ("b.bin", Sha256(b), 28L)], files);
 
         Assert.Equal([source, _temp.Combine("models", "weights", "w.bin"), _temp.Combine("models", "b.bin")], Deps(model, "in"));
-        Assert.Equal([model.ContractPath, model.VariantModelPath, w, b, model.VariantKeyPath, model.ManifestPath, model.DepsPath], Deps(model, "out"));
+        Assert.Equal([model.ContractPath, model.VariantModelPath, w, b, model.VariantKeyPath, model.ManifestPath, model.VariantDirectory + "slmops.measurements.json", model.DepsPath], Deps(model, "out"));
         Assert.Empty(Directory.GetFiles(model.VariantDirectory, "*.tmp", SearchOption.AllDirectories));
     }
 
@@ -263,7 +265,7 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         Assert.True(File.Exists(model.VariantModelPath));
         Assert.Equal(
-            new[] { model.ContractPath, model.VariantModelPath, model.VariantKeyPath, model.ManifestPath, model.DepsPath }.Order(),
+            new[] { model.ContractPath, model.VariantModelPath, model.VariantKeyPath, model.ManifestPath, model.VariantDirectory + "slmops.measurements.json", model.DepsPath }.Order(),
             Deps(model, "out").Order());
     }
 

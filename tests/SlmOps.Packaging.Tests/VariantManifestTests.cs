@@ -85,9 +85,27 @@ public class VariantManifestTests
         var root = doc.RootElement;
         Assert.Equal(["schemaVersion", "name", "kind", "target", "precision", "quantization", "validation", "source", "files", "tool"], root.EnumerateObject().Select(p => p.Name));
         var v = root.GetProperty("validation");
-        Assert.Equal(["mode", "passed", "onnxRuntime", "kind", "samples", "synthesized", "gates", "failures", "latencyMs"], v.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["mode", "passed", "onnxRuntime", "kind", "samples", "synthesized", "gates", "failures"], v.EnumerateObject().Select(p => p.Name));
         Assert.Equal(0.966217, v.GetProperty("gates")[0].GetProperty("measured").GetDouble());
-        Assert.Equal(12.123, v.GetProperty("latencyMs").GetProperty("p50").GetDouble());
+    }
+
+    [Fact]
+    public void What_this_machine_timed_is_not_in_the_manifest_but_in_the_measurements_which_put_it_back()
+    {
+        var validation = Validation() with { Gates = [.. Validation().Gates, new VariantGate("MaxLatency", "p95", 14.5, 20, true), new VariantGate("MaxMemory", "session", 123.456789, 200, true)] };
+        var manifest = Manifest(null) with { Validation = validation };
+
+        string json = manifest.ToJson();
+        string measurements = manifest.MeasurementsToJson()!;
+
+        using var doc = JsonDocument.Parse(json);
+        var gates = doc.RootElement.GetProperty("validation").GetProperty("gates");
+        Assert.Equal([JsonValueKind.Number, JsonValueKind.Number, JsonValueKind.Null, JsonValueKind.Null], gates.EnumerateArray().Select(g => g.GetProperty("measured").ValueKind));
+        Assert.DoesNotContain("latencyMs", json);
+        var back = VariantManifest.Read(json).WithMeasurements(measurements);
+        Assert.Equal(new VariantLatency("linux-x64", 10, 12.123, 14.5, 10.6, 11.9), back.Validation!.Latency);
+        Assert.Equal([0.966217, 0.22, 14.5, 123.457], back.Validation.Gates.Select(g => g.Measured));
+        Assert.Null((Manifest(null) with { Validation = validation with { Latency = null, Gates = Validation().Gates } }).MeasurementsToJson());
     }
 
     [Fact]

@@ -223,18 +223,22 @@ public sealed class ValidationReport
         VariantGate.Binding((entry.Manifest.Validation?.Gates ?? []).Where(g => g.Gate == gate)).FirstOrDefault();
 
     private static string GateText(ReportEntry entry, string gate) => Worst(entry, gate) is { } g
-        ? string.Create(CultureInfo.InvariantCulture, $"{Number(g.Measured)} {(g.IsMinimum ? "≥" : "≤")} {Number(g.Threshold)} {(g.Passed ? "pass" : "FAIL")}")
+        ? string.Create(CultureInfo.InvariantCulture, $"{Measured(g)} {(g.IsMinimum ? "≥" : "≤")} {Number(g.Threshold)} {(g.Passed ? "pass" : "FAIL")}")
         : "–";
 
     /// <summary>The precision column: <c>auto: int4 + 38/40 int8</c> for a variant <c>Precision="auto"</c> chose.</summary>
     private static string PrecisionText(VariantManifest m) => m.Auto is { } auto ? "auto: " + auto.Chosen : m.Precision;
 
     private static string TrialGates(VariantTrial trial) => string.Join(", ", VariantGate.Binding(trial.Gates).Select(g =>
-        string.Create(CultureInfo.InvariantCulture, $"{g.Gate} {Number(g.Measured)} {(g.IsMinimum ? "≥" : "≤")} {Number(g.Threshold)}")));
+        string.Create(CultureInfo.InvariantCulture, $"{g.Gate} {Measured(g)} {(g.IsMinimum ? "≥" : "≤")} {Number(g.Threshold)}")));
 
     private static string LatencyText(VariantLatency? latency) => latency is null
         ? "–"
         : string.Create(CultureInfo.InvariantCulture, $"{latency.P50:0.0} ms ({latency.OriginalP50:0.0} ms)");
+
+    /// <summary>The gate's measured value; "–" for a time or memory the manifest does not keep (a packaged variant's, an auto trial's).</summary>
+    private static string Measured(VariantGate g) =>
+        !double.IsFinite(g.Measured) && VariantManifest.IsMachineMeasured(g.Gate) ? "–" : Number(g.Measured);
 
     private static string Number(double value) => double.IsFinite(value) ? value.ToString("0.####", CultureInfo.InvariantCulture) : "NaN";
 
