@@ -44,6 +44,12 @@ namespace SlmOps.Build.Tasks
         public ITaskItem[] Targets { get; set; } = Array.Empty<ITaskItem>();
 
         /// <summary>
+        /// The <c>SlmTargetProfile</c> items: device profiles a project (or a Directory.Build.props for a whole repository)
+        /// defines, or built-in ones it changes, for <c>SlmTarget</c> items to name. A profile alone prepares nothing.
+        /// </summary>
+        public ITaskItem[] Profiles { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>
         /// <c>$(SlmOpsTargets)</c>: <c>;</c>-separated target names to prepare instead of every <see cref="Targets"/>
         /// item, as a CI job per device does (<c>-p:SlmOpsTargets=rpi5</c>); a name no item has is a RID or profile as is.
         /// </summary>
@@ -175,76 +181,100 @@ namespace SlmOps.Build.Tasks
                 items = filter.Select(n => Targets.FirstOrDefault(t => string.Equals(t.ItemSpec.Trim(), n, StringComparison.OrdinalIgnoreCase)) ?? new TaskItem(n)).ToArray();
             }
 
+            var profiles = new List<DeviceProfile>();
+            bool ok = true;
+            foreach (ITaskItem item in Profiles)
+            {
+                // A project's own profile, or a built-in one with fields of the project's.
+                DeviceProfile? profile = ReadTarget(item, "SlmTargetProfile", DeviceProfile.Find, profiles, ignored);
+                ok &= profile is not null;
+                if (profile is not null) profiles.Add(profile);
+            }
+
             if (items.Length == 0)
             {
-                var profile = DeviceProfile.Find(Target);
-                return new List<DeviceProfile> { profile ?? new DeviceProfile(Target, Target, "cpu", "", new Dictionary<string, string>()) };
+                var profile = Named(profiles, Target) ?? DeviceProfile.Find(Target);
+                return ok ? new List<DeviceProfile> { profile ?? new DeviceProfile(Target, Target, "cpu", "", new Dictionary<string, string>()) } : null;
             }
 
             var targets = new List<DeviceProfile>();
-            bool ok = true;
             foreach (ITaskItem item in items)
             {
-                string name = item.ItemSpec.Trim();
-                DeviceProfile? profile = DeviceProfile.Find(name);
-                string rid = item.GetMetadata(DeviceProfile.RuntimeIdentifierMetadata).Trim();
-                if (rid.Length == 0) rid = profile?.RuntimeIdentifier ?? (DeviceProfile.LooksLikeRid(name) ? name : "");
-                string provider = item.GetMetadata(DeviceProfile.ExecutionProviderMetadata).Trim().ToLowerInvariant();
-                if (provider.Length == 0) provider = profile?.ExecutionProvider ?? "cpu";
-                if (name.Length == 0 || name[0] == '.' || name.Any(c => !char.IsLetterOrDigit(c) && c != '-' && c != '.' && c != '_'))
-                {
-                    ok = Error("SLM1016", $"SlmTarget '{name}' is not a name a variant folder can have: use letters, digits, '-', '_' and '.', such as 'rpi5' or 'linux-arm64'.");
-                    continue;
-                }
-
-                if (rid.Length == 0)
-                {
-                    ok = Error("SLM1016", $"SlmTarget '{name}' is neither a runtime identifier nor a built-in device profile ({string.Join(", ", DeviceProfile.BuiltIn.Select(p => p.Name))}). Give it RuntimeIdentifier metadata (for example RuntimeIdentifier=\"linux-arm64\") to define a profile of your own.");
-                    continue;
-                }
-
-                if (Array.IndexOf(DeviceProfile.ExecutionProviders, provider) < 0)
-                {
-                    ok = Error("SLM1016", $"SlmTarget '{name}': ExecutionProvider '{provider}' is not one the SDK knows; use one of {string.Join(", ", DeviceProfile.ExecutionProviders)}.");
-                    continue;
-                }
-
-                if (targets.Any(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)))
-                {
-                    ok = Error("SLM1016", $"SlmTarget '{name}' is listed twice. Remove one, or give one another name with RuntimeIdentifier metadata.");
-                    continue;
-                }
-
-                var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-                if (profile is not null)
-                {
-                    foreach (var pair in profile.Defaults) settings[pair.Key] = pair.Value;
-                }
-
-                foreach (string metadata in item.CloneCustomMetadata().Keys.Cast<string>())
-                {
-                    if (metadata is DeviceProfile.RuntimeIdentifierMetadata or DeviceProfile.ExecutionProviderMetadata || ignored.Contains(metadata))
-                    {
-                        continue;
-                    }
-
-                    ModelSetting? setting = ModelSettings.All.FirstOrDefault(s => string.Equals(s.Metadata, metadata, StringComparison.OrdinalIgnoreCase));
-                    if (setting is null)
-                    {
-                        Log.LogWarning(null, "SLM1010", null, ProjectFileOrNode, 0, 0, 0, 0,
-                            $"SlmTarget '{name}': the metadata '{metadata}' is not one the SDK knows, so it has no effect. A target takes RuntimeIdentifier, ExecutionProvider and the SlmModel settings (docs/device-profiles.md).");
-                        continue;
-                    }
-
-                    string value = item.GetMetadata(metadata);
-                    if (value.Trim().Length > 0) settings[setting.Metadata] = value;
-                }
-
-                targets.Add(new DeviceProfile(name, rid, provider, profile?.Description ?? "", settings));
+                DeviceProfile? target = ReadTarget(item, "SlmTarget", name => Named(profiles, name) ?? DeviceProfile.Find(name), targets, ignored);
+                ok &= target is not null;
+                if (target is not null) targets.Add(target);
             }
 
             return ok ? targets : null;
         }
+
+        /// <summary>
+        /// One <c>SlmTarget</c> or <c>SlmTargetProfile</c> item: its name, the profile <paramref name="find"/> gives for
+        /// that name (its defaults first), then the item's RuntimeIdentifier, ExecutionProvider and settings over
+        /// them. Null after reporting an error (SLM1016), including a name already in <paramref name="seen"/>.
+        /// </summary>
+        private DeviceProfile? ReadTarget(ITaskItem item, string itemType, Func<string, DeviceProfile?> find, IEnumerable<DeviceProfile> seen, ICollection<string> ignored)
+        {
+            string name = item.ItemSpec.Trim();
+            DeviceProfile? profile = find(name);
+            string rid = item.GetMetadata(DeviceProfile.RuntimeIdentifierMetadata).Trim();
+            if (rid.Length == 0) rid = profile?.RuntimeIdentifier ?? (DeviceProfile.LooksLikeRid(name) ? name : "");
+            string provider = item.GetMetadata(DeviceProfile.ExecutionProviderMetadata).Trim().ToLowerInvariant();
+            if (provider.Length == 0) provider = profile?.ExecutionProvider ?? "cpu";
+            if (name.Length == 0 || name[0] == '.' || name.Any(c => !char.IsLetterOrDigit(c) && c != '-' && c != '.' && c != '_'))
+            {
+                Error("SLM1016", $"{itemType} '{name}' is not a name a variant folder can have: use letters, digits, '-', '_' and '.', such as 'rpi5' or 'linux-arm64'.");
+                return null;
+            }
+
+            if (rid.Length == 0)
+            {
+                Error("SLM1016", $"{itemType} '{name}' is neither a runtime identifier nor a device profile (built in: {string.Join(", ", DeviceProfile.BuiltIn.Select(p => p.Name))}; the project's: SlmTargetProfile items). Give it RuntimeIdentifier metadata (for example RuntimeIdentifier=\"linux-arm64\") to define a profile of your own.");
+                return null;
+            }
+
+            if (Array.IndexOf(DeviceProfile.ExecutionProviders, provider) < 0)
+            {
+                Error("SLM1016", $"{itemType} '{name}': ExecutionProvider '{provider}' is not one the SDK knows; use one of {string.Join(", ", DeviceProfile.ExecutionProviders)}.");
+                return null;
+            }
+
+            if (Named(seen, name) is not null)
+            {
+                Error("SLM1016", $"{itemType} '{name}' is listed twice. Remove one, or give one another name with RuntimeIdentifier metadata.");
+                return null;
+            }
+
+            var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            if (profile is not null)
+            {
+                foreach (var pair in profile.Defaults) settings[pair.Key] = pair.Value;
+            }
+
+            foreach (string metadata in item.CloneCustomMetadata().Keys.Cast<string>())
+            {
+                if (metadata is DeviceProfile.RuntimeIdentifierMetadata or DeviceProfile.ExecutionProviderMetadata || ignored.Contains(metadata))
+                {
+                    continue;
+                }
+
+                ModelSetting? setting = ModelSettings.All.FirstOrDefault(s => string.Equals(s.Metadata, metadata, StringComparison.OrdinalIgnoreCase));
+                if (setting is null)
+                {
+                    Log.LogWarning(null, "SLM1010", null, ProjectFileOrNode, 0, 0, 0, 0,
+                        $"{itemType} '{name}': the metadata '{metadata}' is not one the SDK knows, so it has no effect. A target takes RuntimeIdentifier, ExecutionProvider and the SlmModel settings (docs/device-profiles.md).");
+                    continue;
+                }
+
+                string value = item.GetMetadata(metadata);
+                if (value.Trim().Length > 0) settings[setting.Metadata] = value;
+            }
+
+            return new DeviceProfile(name, rid, provider, profile?.Description ?? "", settings);
+        }
+
+        private static DeviceProfile? Named(IEnumerable<DeviceProfile> profiles, string name) =>
+            profiles.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
         /// <summary>The model's item once per target, its metadata over the target's settings; null after reporting an error.</summary>
         private List<ITaskItem>? Resolve(ITaskItem model, Dictionary<string, string> names, ICollection<string> ignored, List<DeviceProfile> targets, DeviceProfile shipped)

@@ -138,7 +138,7 @@ public class ComputeOutputsTests : IDisposable
         }
 
         Assert.Equal(3, _engine.Errors.Count(e => e.Code == "SLM1016"));
-        Assert.Contains(_engine.Errors, e => e.Message!.Contains("'toaster' is neither a runtime identifier nor a built-in device profile (rpi5, jetson-orin, x64-avx2, x64-vnni, win-arm64-npu)"));
+        Assert.Contains(_engine.Errors, e => e.Message!.Contains("'toaster' is neither a runtime identifier nor a device profile (built in: rpi5, jetson-orin, x64-avx2, x64-vnni, win-arm64-npu; the project's: SlmTargetProfile items)"));
     }
 
     [Fact]
@@ -424,5 +424,47 @@ public class ComputeOutputsTests : IDisposable
         var warning = Assert.Single(_engine.Warnings);
         Assert.Equal("SLM1010", warning.Code);
         Assert.StartsWith("SlmModelPackage 'Contoso.Models.Dense': the metadata 'Precision' is not one the SDK knows, so it has no effect.", warning.Message);
+    }
+
+    [Fact]
+    public void SlmTargetProfile_items_define_profiles_that_targets_name_and_change_built_in_ones_and_alone_prepare_nothing()
+    {
+        var task = Task(Model("models/a.onnx"));
+        task.Profiles =
+        [
+            Target("kiosk", ("RuntimeIdentifier", "linux-arm64"), ("ExecutionProvider", "xnnpack"), ("Precision", "int8-weight"), ("MaxModelSize", "50MB")),
+            Target("rpi5", ("MaxModelSize", "64MB")),
+            Target("unused", ("RuntimeIdentifier", "linux-x64")),
+        ];
+        task.Targets = [Target("kiosk", ("MaxModelSize", "40MB")), Target("rpi5")];
+
+        Assert.True(task.Execute(), string.Join("\n", _engine.Errors.Select(e => e.Message)));
+
+        var a = task.ResolvedModels.ToDictionary(m => m.GetMetadata("SlmOpsTarget"));
+        Assert.Equal(["kiosk", "rpi5"], a.Keys);
+        // The target's own field over the project's profile; the project's rpi5 over the built-in one's budget.
+        Assert.Equal(("int8-weight", "40MB", "linux-arm64", "xnnpack"), (a["kiosk"].GetMetadata("Precision"), a["kiosk"].GetMetadata("MaxModelSize"),
+            a["kiosk"].GetMetadata("SlmOpsRuntimeIdentifier"), a["kiosk"].GetMetadata("SlmOpsExecutionProvider")));
+        Assert.Equal(("int4", "64MB"), (a["rpi5"].GetMetadata("Precision"), a["rpi5"].GetMetadata("MaxModelSize")));
+        Assert.Empty(_engine.Warnings);
+    }
+
+    [Fact]
+    public void Without_targets_a_project_profile_named_as_the_build_target_applies_and_a_bad_profile_is_SLM1016()
+    {
+        var task = Task(Model("models/a.onnx"));
+        task.Target = "kiosk";
+        task.Profiles = [Target("kiosk", ("RuntimeIdentifier", "linux-arm64"), ("Precision", "int4"))];
+
+        Assert.True(task.Execute());
+        var only = Assert.Single(task.ResolvedModels);
+        Assert.Equal(("kiosk", "int4", "linux-arm64"), (only.GetMetadata("SlmOpsTarget"), only.GetMetadata("Precision"), only.GetMetadata("SlmOpsRuntimeIdentifier")));
+
+        var bad = Task(Model("models/a.onnx"));
+        bad.Profiles = [Target("nowhere")];
+        Assert.False(bad.Execute());
+        var error = Assert.Single(_engine.Errors);
+        Assert.Equal("SLM1016", error.Code);
+        Assert.StartsWith("SlmTargetProfile 'nowhere' is neither a runtime identifier nor a device profile", error.Message);
     }
 }
