@@ -165,7 +165,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         Reported[outputs.ManifestPath] = new ReportEntry(manifest, Shipped: true);
         diagnostics.Summary($"SlmOps: {request.Name} ({request.Target}): {manifest.Precision}, {InspectCommand.FormatBytes(manifest.Files.Sum(f => f.Size))}, " +
             $"from {package.Id} {package.Version} (its variant for {manifest.Target.Name}, " +
-            (manifest.Validation is { } validation ? $"validated by its build: {VariantChecks.Summary(validation, manifest.Quantization is null)}" : "not validated by its build") +
+            (manifest.Validation is { } validation ? VariantChecks.Summary(validation, manifest.Quantization is null) : "not validated by its build") +
             $"), {clock.Elapsed.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s");
     }
 

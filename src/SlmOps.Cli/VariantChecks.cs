@@ -159,7 +159,8 @@ internal static class VariantChecks
     public static string Summary(VariantValidation validation, bool copy)
     {
         var parts = new List<string>();
-        parts.AddRange(VariantGate.Binding(validation.Gates).Select(GateText));
+        // A time or memory budget of a packaged variant: its value was measured by the build that made it, and is not kept.
+        parts.AddRange(VariantGate.Binding(validation.Gates).Where(g => double.IsFinite(g.Measured) || !VariantManifest.IsMachineMeasured(g.Gate)).Select(GateText));
 
         if (validation.Latency is { } latency)
         {
