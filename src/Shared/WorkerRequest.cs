@@ -104,6 +104,7 @@ namespace SlmOps
         public const string VariantDirectoryKey = "variantDirectory";
         public const string SettingsKey = "settings";
         public const string FromPackageKey = "fromPackage";
+        public const string TrustedSignersFromKey = "trustedSignersFrom";
 
         /// <summary>The model file, or with <see cref="FromPackage"/> the restored model package (.nupkg).</summary>
         public string Source { get; set; } = "";
@@ -113,6 +114,12 @@ namespace SlmOps
         /// (verified against its manifests) instead of being made; the settings are then empty.
         /// </summary>
         public bool FromPackage { get; set; }
+
+        /// <summary>
+        /// With <see cref="FromPackage"/> and <c>SlmOpsRequireSignedModels=true</c>: the folder (the project's) whose NuGet
+        /// configuration's <c>trustedSigners</c> must have signed the package; empty: signatures are not checked.
+        /// </summary>
+        public string TrustedSignersFrom { get; set; } = "";
 
         /// <summary>The item as the project wrote it, for messages and the manifest.</summary>
         public string DisplayPath { get; set; } = "";
@@ -148,6 +155,7 @@ namespace SlmOps
             sb.Append('{');
             Property(sb, SourceKey, Source, first: true);
             if (FromPackage) Property(sb, FromPackageKey, "true");
+            if (TrustedSignersFrom.Length > 0) Property(sb, TrustedSignersFromKey, TrustedSignersFrom);
             Property(sb, DisplayPathKey, DisplayPath);
             Property(sb, NameKey, Name);
             Property(sb, NamespaceKey, Namespace);

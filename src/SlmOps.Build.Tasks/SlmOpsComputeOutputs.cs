@@ -88,6 +88,12 @@ namespace SlmOps.Build.Tasks
         /// <summary><c>$(NuGetPackageRoot)</c>: the packages folder restore extracts <see cref="Packages"/> into.</summary>
         public string PackagesRoot { get; set; } = "";
 
+        /// <summary>
+        /// <c>$(SlmOpsRequireSignedModels)</c>: every model package must be signed by a signer the project's NuGet
+        /// configuration trusts (its <c>trustedSigners</c>); the worker checks it before it takes a variant (SLM5006).
+        /// </summary>
+        public bool RequireSignedModels { get; set; }
+
         /// <summary>Every model, with resolved metadata (Name, Namespace, Kind) and output paths.</summary>
         [Output]
         public ITaskItem[] ResolvedModels { get; private set; } = Array.Empty<ITaskItem>();
@@ -461,6 +467,8 @@ namespace SlmOps.Build.Tasks
                 var item = new TaskItem(nupkg);
                 item.SetMetadata("SlmOpsFromPackage", "true");
                 item.SetMetadata("Version", version);
+                // In the stamp: turning the requirement on checks every package again.
+                item.SetMetadata("SlmOpsTrustedSignersFrom", RequireSignedModels ? Path.GetDirectoryName(ProjectFileOrNode) ?? "" : "");
                 return (ITaskItem)Place(item, name, ns, kind, "", target, shipped);
             }).ToList();
         }

@@ -221,6 +221,7 @@ namespace SlmOps.Build.Tasks
                 {
                     Source = m.GetMetadata("FullPath"),
                     FromPackage = m.GetMetadata("SlmOpsFromPackage") == "true",
+                    TrustedSignersFrom = m.GetMetadata("SlmOpsTrustedSignersFrom"),
                     DisplayPath = m.ItemSpec,
                     Name = m.GetMetadata("Name"),
                     Namespace = m.GetMetadata("Namespace"),

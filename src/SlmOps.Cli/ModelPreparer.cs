@@ -144,6 +144,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
     private void TakeFromPackage(ModelRequest request, ModelOutputs outputs, System.Diagnostics.Stopwatch clock)
     {
         heartbeat?.Step("verifying the model package");
+        if (request.TrustedSignersFrom.Length > 0) ModelSignature.VerifyAsync(request.Source, request.TrustedSignersFrom).GetAwaiter().GetResult();
         VerifiedPackage package = ModelPackage.Verify(request.Source);
         PackagedVariant variant = package.Select(request.Target) ?? throw new ModelPackageException(ModelPackageException.NoVariant, request.Source,
             $"The model package {package.Id} {package.Version} has no variant for the target '{request.Target.Name}' ({request.Target.RuntimeIdentifier}, {request.Target.ExecutionProvider}); " +

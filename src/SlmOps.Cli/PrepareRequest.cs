@@ -115,7 +115,8 @@ internal sealed record ModelRequest(
     string VariantDirectory,
     bool AllowHardLinks,
     QuantizeSettings Quantize,
-    bool FromPackage = false)
+    bool FromPackage = false,
+    string TrustedSignersFrom = "")
 {
     public static ModelRequest From(JsonElement item, int index)
     {
@@ -146,7 +147,8 @@ internal sealed record ModelRequest(
             settings,
             Optional(item, WorkerRequestModel.FromPackageKey, index) is { Length: > 0 } package && (bool.TryParse(package, out bool fromPackage)
                 ? fromPackage
-                : throw new FormatException($"models[{index}].{WorkerRequestModel.FromPackageKey} is '{package}'; use true or false.")));
+                : throw new FormatException($"models[{index}].{WorkerRequestModel.FromPackageKey} is '{package}'; use true or false.")),
+            Optional(item, WorkerRequestModel.TrustedSignersFromKey, index) is { Length: > 0 } signers ? Path.GetFullPath(signers) : "");
     }
 
     /// <summary>The model's <c>settings</c>: every key must be one of <see cref="ModelSettings"/>, every value a string.</summary>

@@ -31,7 +31,7 @@ internal static class CliRunner
 
 /// <summary>A model entry of a request file, with the output folders under a build's obj folder.</summary>
 internal sealed record RequestModel(string Source, string Name, string ObjDirectory, string Kind = "auto", string Sha256 = "", string Target = "linux-x64",
-    IReadOnlyDictionary<string, string>? Settings = null, bool FromPackage = false, string? RuntimeIdentifier = null)
+    IReadOnlyDictionary<string, string>? Settings = null, bool FromPackage = false, string? RuntimeIdentifier = null, string TrustedSignersFrom = "")
 {
     public string ModelDirectory => Path.Combine(ObjDirectory, "slm", Name) + Path.DirectorySeparatorChar;
 
@@ -72,6 +72,7 @@ internal sealed record RequestModel(string Source, string Name, string ObjDirect
                 ModelDirectory = m.ModelDirectory,
                 VariantDirectory = m.VariantDirectory,
                 FromPackage = m.FromPackage,
+                TrustedSignersFrom = m.TrustedSignersFrom,
                 RuntimeIdentifier = m.RuntimeIdentifier ?? "",
             };
             foreach (var (key, value) in m.Settings ?? new Dictionary<string, string>())

@@ -124,4 +124,77 @@ public sealed class PackageRestoreTests : IDisposable
         Assert.StartsWith($"SlmModel 'Dense': The model package is not what its manifests say: {expected}", diagnostic[4]);
         Assert.False(Directory.Exists(model.ModelDirectory) && Directory.EnumerateFiles(model.ModelDirectory, "*", SearchOption.AllDirectories).Any());
     }
+
+    /// <summary>A self-signed code-signing certificate, as a test signer.</summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 Signer(string name)
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={name}", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.3")], critical: false));
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509KeyUsageExtension(System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.DigitalSignature, critical: false));
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(created.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
+    }
+
+    private static async Task<string> Sign(string package, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string folder)
+    {
+        string signed = Path.Combine(Path.GetDirectoryName(package)!, folder, Path.GetFileName(package));
+        Directory.CreateDirectory(Path.GetDirectoryName(signed)!);
+        using (var options = NuGet.Packaging.Signing.SigningOptions.CreateFromFilePaths(package, signed, overwrite: true,
+            new NuGet.Packaging.Signing.X509SignatureProvider(timestampProvider: null), NuGet.Common.NullLogger.Instance))
+        using (var request = new NuGet.Packaging.Signing.AuthorSignPackageRequest(certificate, NuGet.Common.HashAlgorithmName.SHA256))
+        {
+            await NuGet.Packaging.Signing.SigningUtility.SignAsync(options, request, CancellationToken.None);
+        }
+
+        return signed;
+    }
+
+    /// <summary>A folder whose nuget.config trusts <paramref name="trusted"/> (untrusted root allowed: it is self-signed).</summary>
+    private string TrustingFolder(System.Security.Cryptography.X509Certificates.X509Certificate2 trusted)
+    {
+        string folder = _temp.Combine("app-project");
+        Directory.CreateDirectory(folder);
+        string fingerprint = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(trusted.RawData));
+        File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <trustedSigners>
+                <author name="contoso">
+                  <certificate fingerprint="{fingerprint}" hashAlgorithm="SHA256" allowUntrustedRoot="true" />
+                </author>
+              </trustedSigners>
+            </configuration>
+            """);
+        return folder;
+    }
+
+    [Fact]
+    public async Task With_signatures_required_a_package_signed_by_a_trusted_signer_is_taken_and_an_unsigned_or_otherwise_signed_one_is_SLM5006()
+    {
+        var (package, _) = Packed();
+        using var contoso = Signer("Contoso Models");
+        using var mallory = Signer("Mallory");
+        string trusting = TrustingFolder(contoso);
+        string signed = await Sign(package, contoso, "contoso");
+        string signedByMallory = await Sign(package, mallory, "mallory");
+
+        var good = new RequestModel(signed, "Dense", _temp.Combine("good"), FromPackage: true, TrustedSignersFrom: trusting);
+        var unsigned = new RequestModel(package, "Dense", _temp.Combine("unsigned"), FromPackage: true, TrustedSignersFrom: trusting);
+        var byMallory = new RequestModel(signedByMallory, "Dense", _temp.Combine("mallory"), FromPackage: true, TrustedSignersFrom: trusting);
+
+        var taken = Restore(_temp.Combine("good.json"), good);
+        var refusedUnsigned = Restore(_temp.Combine("unsigned.json"), unsigned);
+        var refusedMallory = Restore(_temp.Combine("mallory.json"), byMallory);
+
+        Assert.True(taken.ExitCode == 0, taken.Out + taken.Error);
+        Assert.True(File.Exists(good.VariantModelPath));
+        var unsignedError = Assert.Single(refusedUnsigned.Diagnostics);
+        Assert.Equal(["##slmops", "error", "SLM5006", package], unsignedError[..4]);
+        Assert.Contains("SlmOpsRequireSignedModels is true and the model package is not signed by a trusted signer: it is not signed.", unsignedError[4]);
+        var malloryError = Assert.Single(refusedMallory.Diagnostics);
+        Assert.Equal("SLM5006", malloryError[2]);
+        Assert.Contains("its signer is not one the NuGet configuration's trustedSigners trusts", malloryError[4]);
+        Assert.False(File.Exists(unsigned.VariantModelPath) || File.Exists(byMallory.VariantModelPath));
+    }
 }

@@ -134,6 +134,24 @@ public sealed class ModelPackageBuildTests(SdkPackageFixture sdk) : IDisposable
     }
 
     [Fact]
+    public void With_SlmOpsRequireSignedModels_an_unsigned_package_fails_the_build_with_SLM5006()
+    {
+        var (producer, package) = Pack();
+        using var _ = producer;
+        string feed = producer.Path("feed");
+        Directory.CreateDirectory(feed);
+        File.Copy(package, Path.Combine(feed, Path.GetFileName(package)));
+        using var consumer = Consumer(feed, "1.2.0");
+
+        var build = consumer.Build("-p:SlmOpsRequireSignedModels=true");
+
+        Assert.False(build.Succeeded, build.Output);
+        Assert.Contains("error SLM5006: ", build.Output);
+        Assert.Contains("SlmOpsRequireSignedModels is true and the model package is not signed by a trusted signer: it is not signed.", build.Output);
+        Assert.False(Directory.Exists(Path.Combine(consumer.OutputDirectory, "models")));
+    }
+
+    [Fact]
     public void A_package_that_is_not_restored_is_SLM5005_and_a_range_is_refused()
     {
         using var consumer = Consumer(sdk.FeedDirectory, "[1.0,2.0)");
