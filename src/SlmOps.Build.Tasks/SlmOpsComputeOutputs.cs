@@ -506,6 +506,7 @@ namespace SlmOps.Build.Tasks
             item.SetMetadata("Kind", kind);
             item.SetMetadata("Sha256", sha);
             item.SetMetadata("SlmOpsTarget", target.Name);
+            item.SetMetadata("SlmOpsDisplayPath", ProjectFiles.RelativePath(Path.GetDirectoryName(ProjectFileOrNode) ?? "", item.GetMetadata("FullPath")));
             item.SetMetadata("SlmOpsRuntimeIdentifier", target.RuntimeIdentifier == target.Name ? "" : target.RuntimeIdentifier);
             item.SetMetadata("SlmOpsExecutionProvider", target.ExecutionProvider == "cpu" ? "" : target.ExecutionProvider);
             // Which target ships is not in the stamp: switching between build and publish -r reprepares nothing.

@@ -222,7 +222,8 @@ namespace SlmOps.Build.Tasks
                     Source = m.GetMetadata("FullPath"),
                     FromPackage = m.GetMetadata("SlmOpsFromPackage") == "true",
                     TrustedSignersFrom = m.GetMetadata("SlmOpsTrustedSignersFrom"),
-                    DisplayPath = m.ItemSpec,
+                    // Relative to the project (ComputeOutputs), so that the manifest is the same in every checkout.
+                    DisplayPath = m.GetMetadata("SlmOpsDisplayPath") is { Length: > 0 } display ? display : m.ItemSpec,
                     Name = m.GetMetadata("Name"),
                     Namespace = m.GetMetadata("Namespace"),
                     Kind = m.GetMetadata("Kind"),

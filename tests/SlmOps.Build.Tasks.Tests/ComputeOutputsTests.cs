@@ -467,4 +467,16 @@ public class ComputeOutputsTests : IDisposable
         Assert.Equal("SLM1016", error.Code);
         Assert.StartsWith("SlmTargetProfile 'nowhere' is neither a runtime identifier nor a device profile", error.Message);
     }
+
+    [Fact]
+    public void The_source_is_recorded_relative_to_the_project_so_every_checkout_writes_the_same_manifest()
+    {
+        var task = Task(Model("models/a b.onnx"), Model("shared/b.onnx"));
+        task.ProjectFile = Path.Combine(_dir.FullPath, "app", "App.csproj");
+
+        Assert.True(task.Execute());
+
+        Assert.Equal(["../models/a b.onnx", "../shared/b.onnx"], task.ResolvedModels.Select(m => m.GetMetadata("SlmOpsDisplayPath")));
+        Assert.Equal("models/x.onnx", ProjectFiles.RelativePath(_dir.FullPath, Path.Combine(_dir.FullPath, "models", "x.onnx")));
+    }
 }
