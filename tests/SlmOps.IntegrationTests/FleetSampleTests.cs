@@ -1,11 +1,14 @@
 using System.Text.Json;
+using System.Xml.Linq;
+using SlmOps.Testing;
 
 namespace SlmOps.IntegrationTests;
 
 /// <summary>
 /// The samples' fleet flow as samples/FleetDevice/README.md gives it, on the real MiniLM: <c>dotnet pack</c> of
-/// EdgeFleet makes one model package with its three targets' variants, <c>slmops push</c> puts it on a folder feed,
-/// and FleetDevice restores it, runs the host's variant and publishes the rpi5 one for linux-arm64.
+/// EdgeFleet makes one model package with its three targets' variants, <c>slmops push</c> puts it on an HTTP NuGet v3
+/// feed the test serves on 127.0.0.1, and FleetDevice restores it from there, runs the host's variant and publishes the
+/// rpi5 one for linux-arm64.
 /// </summary>
 public sealed class FleetSampleTests : IDisposable
 {
@@ -34,13 +37,24 @@ public sealed class FleetSampleTests : IDisposable
     {
         string repo = RepoRootAttribute.Value;
         string packages = Path.Combine(_temp, "packages");
-        string feed = Path.Combine(_temp, "feed");
+        using var feed = new LoopbackFeed(apiKey: "fleet-key");
+        // FleetDevice's configuration: the repository's sources and the feed (NuGet refuses an http:// source unless
+        // the configuration allows it), with package source mapping: the fleet's models come from the feed only.
+        string config = Path.Combine(_temp, "nuget.config");
+        var sources = XDocument.Load(Path.Combine(repo, "nuget.config")).Root!.Element("packageSources")!;
+        var mapping = new XElement("packageSourceMapping", sources.Elements("add").Select(s =>
+            new XElement("packageSource", new XAttribute("key", (string)s.Attribute("key")!), new XElement("package", new XAttribute("pattern", "*")))));
+        sources.Add(new XElement("add", new XAttribute("key", "model-feed"), new XAttribute("value", feed.ServiceIndex), new XAttribute("allowInsecureConnections", "true")));
+        mapping.Add(new XElement("packageSource", new XAttribute("key", "model-feed"), new XElement("package", new XAttribute("pattern", "EdgeFleet.Models.*"))));
+        File.WriteAllText(config, new XElement("configuration", sources, mapping).ToString());
         string[] quiet = ["-nr:false", "-p:UseSharedCompilation=false"];
+        string[] withFeed = [.. quiet, $"-p:RestoreConfigFile={config}"];
 
         DotNet.Run(repo, null, ["pack", "samples/EdgeFleet", "-o", packages, .. quiet]).AssertSuccess();
         string package = Path.Combine(packages, $"{PackageId}.1.0.0.nupkg");
-        DotNet.Run(repo, null, [Path.Combine(repo, "artifacts", "bin", "SlmOps.Cli", "release", "slmops.dll"), "push", package, "--source", feed]).AssertSuccess();
-        var build = DotNet.Run(repo, null, ["build", "samples/FleetDevice", $"-p:ModelFeed={feed}", "-v:n", .. quiet]);
+        DotNet.Run(repo, null, [Path.Combine(repo, "artifacts", "bin", "SlmOps.Cli", "release", "slmops.dll"), "push", package,
+            "--source", feed.ServiceIndex, "--api-key", "fleet-key", "--allow-insecure-connections"]).AssertSuccess();
+        var build = DotNet.Run(repo, null, ["build", "samples/FleetDevice", "-v:n", .. withFeed]);
         build.AssertSuccess();
         var run = DotNet.Run(repo, null, [Path.Combine(repo, "artifacts", "bin", "FleetDevice", "debug", "FleetDevice.dll")]);
 
@@ -51,7 +65,7 @@ public sealed class FleetSampleTests : IDisposable
 
         // The package's rpi5 variant, byte for byte, ships for linux-arm64.
         string publish = Path.Combine(_temp, "publish");
-        DotNet.Run(repo, null, ["publish", "samples/FleetDevice", "-c", "Debug", "-r", "linux-arm64", "--self-contained", "false", "-p:UseAppHost=false", $"-p:ModelFeed={feed}", "-o", publish, .. quiet]).AssertSuccess();
+        DotNet.Run(repo, null, ["publish", "samples/FleetDevice", "-c", "Debug", "-r", "linux-arm64", "--self-contained", "false", "-p:UseAppHost=false", "-o", publish, .. withFeed]).AssertSuccess();
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(publish, "models", "MiniLm", "manifest.json")));
         Assert.Equal(("rpi5", "int4", PackageId), (manifest.RootElement.GetProperty("target").GetString(), manifest.RootElement.GetProperty("precision").GetString(),
             manifest.RootElement.GetProperty("package").GetProperty("id").GetString()));
