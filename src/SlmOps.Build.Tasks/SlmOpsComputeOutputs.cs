@@ -300,22 +300,7 @@ namespace SlmOps.Build.Tasks
             }
 
             string sha = ModelRules.NormalizeSha256(model.GetMetadata("Sha256"));
-            bool ok = true;
-
-            if (ModelRules.ClassNameProblem(name) is string nameProblem)
-            {
-                ok = Error("SLM1001", $"SlmModel '{model.ItemSpec}': Name '{name}' is not a valid class name for the generated wrapper: {nameProblem}. Set the Name metadata to an identifier such as 'MiniLm'.");
-            }
-
-            if (ModelRules.NamespaceProblem(ns) is string namespaceProblem)
-            {
-                ok = Error("SLM1004", $"SlmModel '{model.ItemSpec}': Namespace '{ns}' is not a valid C# namespace: {namespaceProblem}. Set the Namespace metadata (default: $(RootNamespace).Models).");
-            }
-
-            if (!ModelKinds.IsKnown(kind))
-            {
-                ok = Error("SLM1002", $"SlmModel '{model.ItemSpec}': Kind '{kind}' is not supported. Use auto, generic, embedding or causal-lm.");
-            }
+            bool ok = CheckIdentity("SlmModel", model.ItemSpec, name, ns, kind, names, "auto");
 
             if (sha.Length > 0 && !ModelRules.IsSha256(sha))
             {
@@ -335,15 +320,6 @@ namespace SlmOps.Build.Tasks
             if (rolloutChannel.Length > 0 && (rolloutChannel.Length > 64 || !System.Text.RegularExpressions.Regex.IsMatch(rolloutChannel, "^[A-Za-z0-9][A-Za-z0-9._-]*$")))
             {
                 ok = Error("SLM1017", $"SlmModel '{model.ItemSpec}': Channel '{rolloutChannel}' is not a channel name. Use letters, digits, '.', '_' and '-', such as canary, beta or stable.");
-            }
-
-            if (names.TryGetValue(name, out string? other))
-            {
-                ok = Error("SLM1003", $"SlmModel '{model.ItemSpec}' and '{other}' both have the Name '{name}'. Give one of them another Name metadata.");
-            }
-            else
-            {
-                names.Add(name, model.ItemSpec);
             }
 
             // The item's own metadata, judged with the precision each target gives it: warned about when no target reads it.
@@ -415,29 +391,7 @@ namespace SlmOps.Build.Tasks
                 ok = Error("SLM5005", $"SlmModelPackage '{id}': Version '{version}' is not an exact package version. Give the version to restore, such as Version=\"1.2.0\": a model package is pinned, not a range, so that every build ships the same bytes.");
             }
 
-            if (ModelRules.ClassNameProblem(name) is string nameProblem)
-            {
-                ok = Error("SLM1001", $"SlmModelPackage '{id}': Name '{name}' is not a valid class name for the generated wrapper: {nameProblem}. Set the Name metadata to an identifier such as 'MiniLm'.");
-            }
-
-            if (ModelRules.NamespaceProblem(ns) is string namespaceProblem)
-            {
-                ok = Error("SLM1004", $"SlmModelPackage '{id}': Namespace '{ns}' is not a valid C# namespace: {namespaceProblem}. Set the Namespace metadata (default: $(RootNamespace).Models).");
-            }
-
-            if (!ModelKinds.IsKnown(kind))
-            {
-                ok = Error("SLM1002", $"SlmModelPackage '{id}': Kind '{kind}' is not supported. Use auto (the kind the package records), generic, embedding or causal-lm.");
-            }
-
-            if (names.TryGetValue(name, out string? other))
-            {
-                ok = Error("SLM1003", $"SlmModelPackage '{id}' and '{other}' both have the Name '{name}'. Give one of them another Name metadata.");
-            }
-            else
-            {
-                names.Add(name, id);
-            }
+            ok &= CheckIdentity("SlmModelPackage", id, name, ns, kind, names, "auto (the kind the package records)");
 
             foreach (string metadata in package.CloneCustomMetadata().Keys.Cast<string>())
             {
@@ -471,6 +425,41 @@ namespace SlmOps.Build.Tasks
                 item.SetMetadata("SlmOpsTrustedSignersFrom", RequireSignedModels ? Path.GetDirectoryName(ProjectFileOrNode) ?? "" : "");
                 return (ITaskItem)Place(item, name, ns, kind, "", target, shipped);
             }).ToList();
+        }
+
+        /// <summary>
+        /// The checks every model item gets, an <c>SlmModel</c> or an <c>SlmModelPackage</c>: a class name (SLM1001), a
+        /// namespace (SLM1004), a kind (SLM1002), and a name no other item of the project has (SLM1003, recorded in
+        /// <paramref name="names"/>). False after reporting an error.
+        /// </summary>
+        private bool CheckIdentity(string itemType, string itemSpec, string name, string ns, string kind, Dictionary<string, string> names, string auto)
+        {
+            bool ok = true;
+            if (ModelRules.ClassNameProblem(name) is string nameProblem)
+            {
+                ok = Error("SLM1001", $"{itemType} '{itemSpec}': Name '{name}' is not a valid class name for the generated wrapper: {nameProblem}. Set the Name metadata to an identifier such as 'MiniLm'.");
+            }
+
+            if (ModelRules.NamespaceProblem(ns) is string namespaceProblem)
+            {
+                ok = Error("SLM1004", $"{itemType} '{itemSpec}': Namespace '{ns}' is not a valid C# namespace: {namespaceProblem}. Set the Namespace metadata (default: $(RootNamespace).Models).");
+            }
+
+            if (!ModelKinds.IsKnown(kind))
+            {
+                ok = Error("SLM1002", $"{itemType} '{itemSpec}': Kind '{kind}' is not supported. Use {auto}, generic, embedding or causal-lm.");
+            }
+
+            if (names.TryGetValue(name, out string? other))
+            {
+                ok = Error("SLM1003", $"{itemType} '{itemSpec}' and '{other}' both have the Name '{name}'. Give one of them another Name metadata.");
+            }
+            else
+            {
+                names.Add(name, itemSpec);
+            }
+
+            return ok;
         }
 
         /// <summary>The metadata an <c>SlmModelPackage</c> takes.</summary>
