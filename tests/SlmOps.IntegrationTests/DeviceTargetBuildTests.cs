@@ -63,6 +63,40 @@ public sealed class DeviceTargetBuildTests(SdkPackageFixture sdk)
         Assert.Equal(invocations, project.Invocations.Length);
         Assert.Equal("rpi5", Manifest(Path.Combine(publish, "models", "Dense", "manifest.json")).GetProperty("target").GetString());
         Assert.Equal(File.ReadAllBytes(Path.Combine(slm, "rpi5", "model.onnx")), File.ReadAllBytes(Path.Combine(publish, "models", "Dense", "model.onnx")));
+        // As NuGet does for a RID: ONNX Runtime's arm64 native library only, beside the app (an aarch64 ELF file).
+        Assert.Equal(0xB7, ElfMachine(Path.Combine(publish, "libonnxruntime.so")));
+        Assert.False(Directory.Exists(Path.Combine(publish, "runtimes")));
+        Assert.Equal(["Dense"], Directory.GetDirectories(Path.Combine(publish, "models")).Select(Path.GetFileName));
+    }
+
+    /// <summary>The <c>e_machine</c> field of an ELF file: 0x3E for x86-64, 0xB7 for AArch64.</summary>
+    private static int ElfMachine(string path)
+    {
+        byte[] header = new byte[20];
+        using (var file = File.OpenRead(path)) file.ReadExactly(header);
+        Assert.Equal("\x7fELF"u8.ToArray(), header[..4]);
+        return BitConverter.ToUInt16(header, 18);
+    }
+
+    [Fact]
+    public void A_self_contained_single_file_publish_keeps_the_model_and_ONNX_Runtime_as_files_beside_the_app_which_runs()
+    {
+        using var project = DenseProject("""
+            <SlmTarget Include="linux-x64" Precision="int8-weight" />
+            <SlmTarget Include="rpi5" />
+            <SlmModel Include="models/dense.onnx" Name="Dense" BlockSize="16" MaxRelativeError="50%" />
+            """);
+        string publish = project.Path("single");
+
+        project.Dotnet("publish", "-c", "Debug", "-r", "linux-x64", "--self-contained", "true", "-p:PublishSingleFile=true",
+            "-nr:false", "-p:UseSharedCompilation=false", "-o", publish).AssertSuccess();
+
+        // The app is one file; the model (its linux-x64 variant) and the native library stay files beside it.
+        Assert.Equal(("linux-x64", "int8-weight"), (Manifest(Path.Combine(publish, "models", "Dense", "manifest.json")).GetProperty("target").GetString(),
+            Manifest(Path.Combine(publish, "models", "Dense", "manifest.json")).GetProperty("precision").GetString()));
+        Assert.Equal(0x3E, ElfMachine(Path.Combine(publish, "libonnxruntime.so")));
+        Assert.False(File.Exists(Path.Combine(publish, "App.dll")));
+        Assert.Contains("loaded", DotNet.Exec(publish, Path.Combine(publish, "App"), null).AssertSuccess().Output);
     }
 
     [Fact]
