@@ -74,7 +74,7 @@ public sealed class DeviceTargetBuildTests(SdkPackageFixture sdk)
     {
         byte[] header = new byte[20];
         using (var file = File.OpenRead(path)) file.ReadExactly(header);
-        Assert.Equal("\x7fELF"u8.ToArray(), header[..4]);
+        Assert.Equal(new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F' }, header[..4]);
         return BitConverter.ToUInt16(header, 18);
     }
 
