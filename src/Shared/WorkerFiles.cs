@@ -32,6 +32,9 @@ namespace SlmOps
         /// </summary>
         public const string Measurements = "slmops.measurements.json";
 
+        /// <summary>In the variant directory: the folder of the model's tokenizer files (vocab.txt, or vocab.json and merges.txt), shipped with it.</summary>
+        public const string TokenizerFolder = "tokenizer";
+
         /// <summary>The worker's and the tasks' own files in a variant directory, which are never copied to the output.</summary>
         public static readonly string[] Bookkeeping = { Deps, Stamp, VariantKey, Measurements };
 

@@ -48,12 +48,14 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             else
             {
                 var variant = MakeVariant(request, source, outputs);
+                // What ships, and so what the size budget and the report count: the model's files and its tokenizer's.
+                variant = variant with { Files = [.. variant.Files, .. ShipTokenizer(request, source, outputs)] };
                 var validation = Validate(request, source, variant, outputs, variant.Checked);
                 if (validation is null) return false;
                 Package(request, source, variant, validation.Value.Manifest, validation.Value.Summary, outputs, clock.Elapsed);
             }
 
-            var inputs = new[] { source.Model.FilePath }.Concat(source.Model.ExternalDataFiles.Select(f => f.FullPath));
+            var inputs = new[] { source.Model.FilePath }.Concat(source.Model.ExternalDataFiles.Select(f => f.FullPath)).Concat(outputs.ExtraInputs);
             if (request.Quantize.CalibrationRanges.Length > 0) inputs = inputs.Append(request.Quantize.CalibrationRanges);
             inputs = inputs.Concat(VariantKey.SampleFiles(request));
             outputs.Commit(inputs);
@@ -312,6 +314,32 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             Files = variant.Files,
             ToolVersion = toolVersion,
         };
+
+    /// <summary>
+    /// An embedding model's or causal LM's tokenizer files (the <c>Tokenizer</c> metadata, else <c>vocab.txt</c> or
+    /// <c>vocab.json</c> with <c>merges.txt</c> beside the model), copied to <c>tokenizer/</c> in the variant folder so
+    /// that they ship, and travel in model packages, with the variant: the runtime's facades read them there.
+    /// </summary>
+    private static IEnumerable<VariantFile> ShipTokenizer(ModelRequest request, Source source, ModelOutputs outputs)
+    {
+        if (source.Contract.Kind is not (ModelKinds.Embedding or ModelKinds.CausalLm)) yield break;
+        foreach (string file in SlmOps.Validation.SampleData.TokenizerFilesOf(request.Quantize.Optional(ModelSettings.Tokenizer), request.Source))
+        {
+            string relative = WorkerFiles.TokenizerFolder + "/" + Path.GetFileName(file);
+            if (source.Model.ExternalDataFiles.Any(f => f.RelativePath.Replace('\\', '/').Equals(relative, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new OnnxModelException(OnnxErrorCodes.ExternalDataNameCollision, source.Model.FilePath,
+                    $"The external-data location '{relative}' is where the SDK puts the model's tokenizer. Re-save the model's external data under another name.");
+            }
+
+            string target = outputs.VariantFilePath(relative);
+            outputs.Add(target);
+            using var input = File.OpenRead(file);
+            var (sha, length) = AtomicFile.CopyWithSha256(input, target);
+            outputs.AddInput(file);
+            yield return new VariantFile(relative, sha, length);
+        }
+    }
 
     /// <summary>The quantized variant, written by the engine (model, plus one external-data file for big models).</summary>
     private Variant QuantizeVariant(ModelRequest request, OnnxModel model, QuantizationOptions options, ModelOutputs outputs)

@@ -35,7 +35,7 @@ public sealed class PrepareCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.Out + result.Error);
         Assert.Empty(result.Diagnostics);
-        Assert.Matches(@"^SlmOps: MiniLm \(linux-x64\): fp32, 90\.9 MB -> 90\.9 MB, validated: p50 \d+\.\d ms, \d+\.\d\d s$", Assert.Single(result.Summaries));
+        Assert.Matches(@"^SlmOps: MiniLm \(linux-x64\): fp32, 90\.9 MB -> 91\.2 MB, validated: p50 \d+\.\d ms, \d+\.\d\d s$", Assert.Single(result.Summaries));
 
         string sha = Sha256(MiniLm.ModelPath);
         Assert.Equal(sha, Sha256(model.VariantModelPath));
@@ -52,8 +52,12 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Equal("models/model.onnx", root.GetProperty("source").GetProperty("path").GetString());
         Assert.Equal(sha, root.GetProperty("source").GetProperty("sha256").GetString());
         Assert.Equal(MiniLm.ModelLength, root.GetProperty("source").GetProperty("size").GetInt64());
-        var file = Assert.Single(root.GetProperty("files").EnumerateArray());
-        Assert.Equal(("model.onnx", sha, MiniLm.ModelLength), (file.GetProperty("path").GetString(), file.GetProperty("sha256").GetString(), file.GetProperty("size").GetInt64()));
+        var files = root.GetProperty("files").EnumerateArray().ToList();
+        Assert.Equal(("model.onnx", sha, MiniLm.ModelLength), (files[0].GetProperty("path").GetString(), files[0].GetProperty("sha256").GetString(), files[0].GetProperty("size").GetInt64()));
+        // The WordPiece vocabulary beside the model ships with the variant, for the runtime's tokenizer.
+        Assert.Equal(2, files.Count);
+        Assert.Equal(("tokenizer/vocab.txt", AtomicFile.Sha256Of(MiniLm.VocabPath)), (files[1].GetProperty("path").GetString(), files[1].GetProperty("sha256").GetString()));
+        Assert.Equal(File.ReadAllBytes(MiniLm.VocabPath), File.ReadAllBytes(model.VariantDirectory + "tokenizer/vocab.txt"));
         Assert.Equal(Program.ToolVersion, root.GetProperty("tool").GetProperty("version").GetString());
         // A copy is checked on its own: it loads and runs in ONNX Runtime; there is no drift, so no gate.
         var validation = root.GetProperty("validation");
@@ -65,8 +69,8 @@ public sealed class PrepareCommandTests : IDisposable
         using (var measurements = JsonDocument.Parse(File.ReadAllText(model.VariantDirectory + "slmops.measurements.json")))
             Assert.True(measurements.RootElement.GetProperty("latencyMs").GetProperty("p50").GetDouble() > 0);
 
-        Assert.Equal([MiniLm.ModelPath], Deps(model, "in"));
-        Assert.Equal([model.ContractPath, model.VariantModelPath, model.VariantKeyPath, model.ManifestPath, model.VariantDirectory + "slmops.measurements.json", model.DepsPath], Deps(model, "out"));
+        Assert.Equal([MiniLm.ModelPath, MiniLm.VocabPath], Deps(model, "in"));
+        Assert.Equal([model.ContractPath, model.VariantModelPath, model.VariantKeyPath, model.VariantDirectory + "tokenizer/vocab.txt", model.ManifestPath, model.VariantDirectory + "slmops.measurements.json", model.DepsPath], Deps(model, "out"));
     }
 
     [Theory]

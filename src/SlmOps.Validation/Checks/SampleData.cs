@@ -67,6 +67,18 @@ public static class SampleData
         return IsBpeVocabulary(tokenizer) ? [full, tokenizer, MergesOf(tokenizer)] : [full, tokenizer];
     }
 
+    /// <summary>
+    /// The files of the model's tokenizer that exist: the one given (<c>Tokenizer</c> metadata), else the first of
+    /// <see cref="TokenizerFiles"/> beside the model, with <c>merges.txt</c> for a BPE vocabulary; empty when there is
+    /// none. The build ships them beside the variant, for the app's tokenizer.
+    /// </summary>
+    public static IReadOnlyList<string> TokenizerFilesOf(string? tokenizerPath, string modelPath)
+    {
+        string tokenizer = TokenizerOf(tokenizerPath, modelPath);
+        if (!File.Exists(tokenizer)) return [];
+        return IsBpeVocabulary(tokenizer) ? [tokenizer, .. new[] { MergesOf(tokenizer) }.Where(File.Exists)] : [tokenizer];
+    }
+
     /// <summary>The tokenizer of text samples: the one given, else the first of <see cref="TokenizerFiles"/> beside the model (<c>vocab.txt</c> when none is there).</summary>
     private static string TokenizerOf(string? tokenizerPath, string modelPath)
     {
