@@ -10,6 +10,11 @@ namespace SlmOps.IntegrationTests;
 /// feed the test serves on 127.0.0.1, and FleetDevice restores it from there, runs the host's variant and publishes the
 /// rpi5 one for linux-arm64.
 /// </summary>
+/// <remarks>
+/// In the SDK collection, though it does not use the SDK package: both pack the repository's projects in Release, and
+/// two builds of one project at once collide on its outputs.
+/// </remarks>
+[Collection(SdkCollection.Name)]
 public sealed class FleetSampleTests : IDisposable
 {
     private const string PackageId = "EdgeFleet.Models.MiniLm";
