@@ -20,6 +20,9 @@ internal static class GeneratorHarness
             .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
             .Append(typeof(SlmOps.Runtime.SlmSession).Assembly.Location)
             .Append(typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.Location)
+            // The embedding facade's types.
+            .Append(typeof(Microsoft.Extensions.AI.IEmbeddingGenerator).Assembly.Location)
+            .Append(typeof(Microsoft.ML.Tokenizers.Tokenizer).Assembly.Location)
             .Distinct();
         return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
     });

@@ -55,6 +55,18 @@ namespace SlmOps.Generators
             w.WriteLine($"    return Load(global::System.IO.Path.Combine(global::System.AppContext.BaseDirectory, {segments}, {Literal(model.ClassName)}), options);");
             w.WriteLine("}");
             w.WriteLineNoTabs(string.Empty);
+            w.WriteLine("/// <summary>");
+            w.WriteLine($"/// Loads the model as <see cref=\"Load({Runtime}SlmSessionOptions?)\"/> does, on a thread-pool thread: creating the session");
+            w.WriteLine("/// reads and optimizes the whole model, which takes seconds for a large one.");
+            w.WriteLine("/// </summary>");
+            w.WriteLine("/// <param name=\"options\">Session settings; <see langword=\"null\"/> for the defaults.</param>");
+            w.WriteLine("/// <param name=\"cancellationToken\">Cancels the load before it starts.</param>");
+            w.WriteLine("/// <exception cref=\"global::System.IO.FileNotFoundException\">The model file is not there.</exception>");
+            w.WriteLine($"public static global::System.Threading.Tasks.Task<{self}> LoadAsync({Runtime}SlmSessionOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
+            w.WriteLine("{");
+            w.WriteLine("    return global::System.Threading.Tasks.Task.Run(() => Load(options), cancellationToken);");
+            w.WriteLine("}");
+            w.WriteLineNoTabs(string.Empty);
             w.WriteLine("/// <summary>Loads the model from <c>model.onnx</c> in <paramref name=\"modelDirectory\"/>.</summary>");
             w.WriteLine("/// <param name=\"modelDirectory\">The folder that holds <c>model.onnx</c>.</param>");
             w.WriteLine("/// <param name=\"options\">Session settings; <see langword=\"null\"/> for the defaults.</param>");

@@ -13,7 +13,7 @@ namespace App.Models
     /// several threads at once), and dispose the instance to release the native session.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("SlmOps.Generators", "{GeneratorVersion}")]
-    public sealed partial class MiniLm : global::System.IDisposable
+    public sealed partial class MiniLm : global::Microsoft.Extensions.AI.IEmbeddingGenerator<string, global::Microsoft.Extensions.AI.Embedding<float>>
     {
         /// <summary>The model's name, also its folder under <c>models/</c> in the build output.</summary>
         public const string ModelName = "MiniLm";
@@ -49,6 +49,18 @@ namespace App.Models
         public static global::App.Models.MiniLm Load(global::SlmOps.Runtime.SlmSessionOptions? options = null)
         {
             return Load(global::System.IO.Path.Combine(global::System.AppContext.BaseDirectory, "models", "MiniLm"), options);
+        }
+
+        /// <summary>
+        /// Loads the model as <see cref="Load(global::SlmOps.Runtime.SlmSessionOptions?)"/> does, on a thread-pool thread: creating the session
+        /// reads and optimizes the whole model, which takes seconds for a large one.
+        /// </summary>
+        /// <param name="options">Session settings; <see langword="null"/> for the defaults.</param>
+        /// <param name="cancellationToken">Cancels the load before it starts.</param>
+        /// <exception cref="global::System.IO.FileNotFoundException">The model file is not there.</exception>
+        public static global::System.Threading.Tasks.Task<global::App.Models.MiniLm> LoadAsync(global::SlmOps.Runtime.SlmSessionOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => Load(options), cancellationToken);
         }
 
         /// <summary>Loads the model from <c>model.onnx</c> in <paramref name="modelDirectory"/>.</summary>
@@ -98,6 +110,43 @@ namespace App.Models
             global::System.ArgumentNullException.ThrowIfNull(inputIds);
             return Run(inputIds, attentionMask, global::SlmOps.Runtime.SlmTensor<long>.Zeros(inputIds.Shape.ToArray()));
         }
+
+        private global::SlmOps.Runtime.SlmEmbeddingGenerator? _slmEmbeddings;
+
+        /// <summary>
+        /// An embedding generator over this instance's session: texts are tokenized, batched with padding, run, mean-pooled
+        /// over the attention mask and scaled to unit length. Several may share the session, with their own tokenizers or options.
+        /// </summary>
+        /// <param name="tokenizer">Makes the token ids; <see langword="null"/>: the one the SDK ships in <c>tokenizer/</c> beside the model.</param>
+        /// <param name="options">Token limit, batch size, normalization; <see langword="null"/> for the defaults.</param>
+        /// <exception cref="global::System.InvalidOperationException">No tokenizer is given and none is beside the model.</exception>
+        public global::SlmOps.Runtime.SlmEmbeddingGenerator AsEmbeddingGenerator(global::Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, global::SlmOps.Runtime.SlmEmbeddingOptions? options = null)
+        {
+            string folder = global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!;
+            string tokenizerFolder = global::System.IO.Path.Combine(folder, global::SlmOps.Runtime.SlmTokenizer.FolderName);
+            tokenizer ??= global::SlmOps.Runtime.SlmTokenizer.TryLoad(folder) ?? throw new global::System.InvalidOperationException(
+                $"The model '{ModelName}' has no tokenizer in '{tokenizerFolder}'. The SlmOps SDK ships the model's vocab.txt (or vocab.json and merges.txt) there when it finds one beside the model or in the Tokenizer metadata; or pass a tokenizer to AsEmbeddingGenerator.");
+            return new global::SlmOps.Runtime.SlmEmbeddingGenerator(_slmSession, s_slmInputSpecs, s_slmOutputSpecs, tokenizer, ModelName, options);
+        }
+
+        /// <summary>Embeds texts with <see cref="AsEmbeddingGenerator"/>'s defaults: one unit-length embedding per text, in order.</summary>
+        /// <param name="values">The texts.</param>
+        /// <param name="options">Microsoft.Extensions.AI's options (the model decides the dimensions).</param>
+        /// <param name="cancellationToken">Cancels between batches.</param>
+        public global::System.Threading.Tasks.Task<global::Microsoft.Extensions.AI.GeneratedEmbeddings<global::Microsoft.Extensions.AI.Embedding<float>>> GenerateAsync(global::System.Collections.Generic.IEnumerable<string> values, global::Microsoft.Extensions.AI.EmbeddingGenerationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            return Embeddings.GenerateAsync(values, options, cancellationToken);
+        }
+
+        /// <summary>This instance for its own types; the generator's metadata and tokenizer; otherwise <see langword="null"/>.</summary>
+        public object? GetService(global::System.Type serviceType, object? serviceKey = null)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(serviceType);
+            return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : Embeddings.GetService(serviceType, serviceKey);
+        }
+
+        private global::SlmOps.Runtime.SlmEmbeddingGenerator Embeddings =>
+            global::System.Threading.LazyInitializer.EnsureInitialized(ref _slmEmbeddings, () => AsEmbeddingGenerator());
 
         /// <summary>Releases the native ONNX Runtime session.</summary>
         public void Dispose()

@@ -53,6 +53,18 @@ namespace App.Models.Vision
             return Load(global::System.IO.Path.Combine(global::System.AppContext.BaseDirectory, "models", "ImageScorer"), options);
         }
 
+        /// <summary>
+        /// Loads the model as <see cref="Load(global::SlmOps.Runtime.SlmSessionOptions?)"/> does, on a thread-pool thread: creating the session
+        /// reads and optimizes the whole model, which takes seconds for a large one.
+        /// </summary>
+        /// <param name="options">Session settings; <see langword="null"/> for the defaults.</param>
+        /// <param name="cancellationToken">Cancels the load before it starts.</param>
+        /// <exception cref="global::System.IO.FileNotFoundException">The model file is not there.</exception>
+        public static global::System.Threading.Tasks.Task<global::App.Models.Vision.ImageScorer> LoadAsync(global::SlmOps.Runtime.SlmSessionOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => Load(options), cancellationToken);
+        }
+
         /// <summary>Loads the model from <c>model.onnx</c> in <paramref name="modelDirectory"/>.</summary>
         /// <param name="modelDirectory">The folder that holds <c>model.onnx</c>.</param>
         /// <param name="options">Session settings; <see langword="null"/> for the defaults.</param>
