@@ -1,9 +1,9 @@
-// Semantic search with all-MiniLM-L6-v2, entirely local: SlmOps.Sdk quantized the model to int4 at build time and
-// generated the typed SemanticSearch.Models.MiniLm wrapper from it; this program only tokenizes, runs and compares.
-using System.Text.Json;
-using Microsoft.ML.Tokenizers;
+// Semantic search with all-MiniLM-L6-v2, entirely local: SlmOps.Sdk quantized the model to int4 at build time, shipped
+// it with its tokenizer, and generated the typed SemanticSearch.Models.MiniLm wrapper, which is a
+// Microsoft.Extensions.AI IEmbeddingGenerator: this program only embeds texts and compares them.
+using System.Numerics.Tensors;
+using Microsoft.Extensions.AI;
 using SemanticSearch.Models;
-using SlmOps.Runtime;
 
 string[] documents =
 [
@@ -23,22 +23,17 @@ string[] documents =
 
 string query = args.Length > 0 ? string.Join(' ', args) : "How do I keep my notebook's battery healthy?";
 
-var tokenizer = BertTokenizer.Create(
-    Path.Combine(AppContext.BaseDirectory, "vocab.txt"),
-    new BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
+using MiniLm model = await MiniLm.LoadAsync();
+var manifest = model.Manifest!;
+Console.WriteLine($"Model: {manifest.Precision} for {manifest.Target}, validated with ONNX Runtime {manifest.ValidatedWithOnnxRuntime}");
 
-using MiniLm model = MiniLm.Load();
-using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "models", "MiniLm", "manifest.json"))))
-{
-    var root = manifest.RootElement;
-    long source = root.GetProperty("source").GetProperty("size").GetInt64();
-    long variant = root.GetProperty("files").EnumerateArray().Sum(f => f.GetProperty("size").GetInt64());
-    Console.WriteLine($"Model: {root.GetProperty("precision").GetString()} for {root.GetProperty("target").GetString()}, {variant / 1e6:F1} MB (fp32 source {source / 1e6:F1} MB)");
-}
+// Any code written against IEmbeddingGenerator works with the local model: tokenized, batched, mean-pooled, unit length.
+IEmbeddingGenerator<string, Embedding<float>> embeddings = model;
+var documentVectors = await embeddings.GenerateAsync(documents);
+ReadOnlyMemory<float> queryVector = await embeddings.GenerateVectorAsync(query);
 
-float[] queryEmbedding = Embed(query);
 var ranked = documents
-    .Select(d => (Document: d, Score: Cosine(queryEmbedding, Embed(d))))
+    .Select((document, i) => (Document: document, Score: TensorPrimitives.Dot(queryVector.Span, documentVectors[i].Vector.Span)))
     .OrderByDescending(r => r.Score)
     .ToList();
 
@@ -49,30 +44,3 @@ foreach (var (document, score) in ranked.Take(3))
 }
 
 Console.WriteLine($"Best match: {ranked[0].Document}");
-
-// Tokens -> last_hidden_state [1, n, 384] -> mean over tokens -> unit length.
-float[] Embed(string text)
-{
-    long[] ids = tokenizer.EncodeToIds(text).Select(id => (long)id).ToArray();
-    long n = ids.Length;
-    // token_type_ids is left out: the wrapper passes zeros (one segment), what a single text needs.
-    MiniLm.Output output = model.Run(
-        SlmTensor<long>.Create(ids, 1, n),
-        SlmTensor<long>.Create(Enumerable.Repeat(1L, ids.Length).ToArray(), 1, n));
-
-    SlmTensor<float> hidden = output.LastHiddenState;
-    int width = (int)hidden.Shape[2];
-    var pooled = new float[width];
-    for (long t = 0; t < n; t++)
-    {
-        for (int i = 0; i < width; i++)
-        {
-            pooled[i] += hidden[0, t, i] / n;
-        }
-    }
-
-    float norm = MathF.Sqrt(pooled.Sum(v => v * v));
-    return pooled.Select(v => v / norm).ToArray();
-}
-
-static float Cosine(float[] a, float[] b) => a.Zip(b, (x, y) => x * y).Sum();
