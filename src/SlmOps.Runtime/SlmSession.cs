@@ -159,8 +159,52 @@ public sealed class SlmSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Binds input and output tensors for the zero-copy path (<see cref="SlmBinding"/>): the inputs are checked against
+    /// their specs as <see cref="Run"/> checks them, and each output must have its spec's element type and rank, every
+    /// fixed dimension, and the size a symbolic dimension has in the inputs. ONNX Runtime then writes the outputs into
+    /// the given tensors' memory on every <see cref="SlmBinding.Run"/>.
+    /// </summary>
+    /// <param name="inputSpecs">The inputs the model declares, in the order of <paramref name="inputs"/>.</param>
+    /// <param name="inputs">The input tensors, whose memory the caller rewrites between runs.</param>
+    /// <param name="outputSpecs">The outputs to compute, in the order of <paramref name="outputs"/>.</param>
+    /// <param name="outputs">Tensors of the outputs' shapes for ONNX Runtime to write into.</param>
+    /// <exception cref="ArgumentException">An input or output does not fit its spec; the message names it.</exception>
+    public SlmBinding Bind(ReadOnlySpan<SlmTensorSpec> inputSpecs, ReadOnlySpan<SlmTensor> inputs, ReadOnlySpan<SlmTensorSpec> outputSpecs, ReadOnlySpan<SlmTensor> outputs)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var symbols = ValidateInputs(inputSpecs, inputs);
+        if (outputSpecs.Length != outputs.Length)
+            throw new ArgumentException($"{outputSpecs.Length} outputs are asked for, but {outputs.Length} tensors were given.", nameof(outputs));
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            SlmTensorSpec spec = outputSpecs[i];
+            SlmTensor? tensor = outputs[i];
+            if (tensor is null) throw new ArgumentException($"Output '{spec.Name}' has no tensor; give one of shape {spec.ShapeText}.", nameof(outputs));
+            bool fits = tensor.ElementType == spec.ElementType && tensor.Rank == spec.Shape.Length;
+            for (int d = 0; fits && d < tensor.Rank; d++)
+            {
+                SlmDimension dim = spec.Shape[d];
+                long expected = dim.Size ?? (dim.Name is string symbol && symbols.TryGetValue(symbol, out var seen) ? seen.Size : tensor.Shape[d]);
+                fits = tensor.Shape[d] == expected;
+            }
+
+            if (!fits)
+            {
+                throw new ArgumentException(
+                    $"Output '{spec.Name}' is bound to a {SlmElementTypes.OnnxName(tensor.ElementType)} tensor of shape {tensor.ShapeText}, but the model writes {spec} (with the inputs' sizes for its symbolic dimensions).",
+                    nameof(outputs));
+            }
+        }
+
+        return new SlmBinding(this, _session, inputSpecs, inputs, outputSpecs, outputs);
+    }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
     /// <summary>Checks inputs against their specs; throws <see cref="ArgumentException"/> naming the first misfit.</summary>
-    internal static void ValidateInputs(ReadOnlySpan<SlmTensorSpec> specs, ReadOnlySpan<SlmTensor> inputs)
+    /// <returns>The size each symbolic dimension has in the inputs, and the first input that has it.</returns>
+    internal static Dictionary<string, (long Size, string Input)> ValidateInputs(ReadOnlySpan<SlmTensorSpec> specs, ReadOnlySpan<SlmTensor> inputs)
     {
         if (specs.Length != inputs.Length)
             throw new ArgumentException($"The model takes {specs.Length} inputs, but {inputs.Length} were given.", nameof(inputs));
@@ -221,6 +265,8 @@ public sealed class SlmSession : IDisposable
                     nameof(inputs));
             }
         }
+
+        return symbols;
     }
 
     private SlmTensor CopyOutput(SlmTensorSpec spec, OrtValue value)

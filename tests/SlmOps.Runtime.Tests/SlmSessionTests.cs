@@ -203,6 +203,42 @@ public sealed class SlmSessionTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => session.Run(AddInputs, new SlmTensor[] { a, a }, AddOutputs));
     }
 
+    [Fact]
+    public void A_binding_runs_into_the_callers_output_sees_rewritten_inputs_and_allocates_nothing_per_run()
+    {
+        using var session = OpenAddModel();
+        var a = SlmTensor<float>.Create(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
+        var b = SlmTensor<float>.Create(new float[] { 10, 20, 30, 40, 50, 60 }, 2, 3);
+        var sum = SlmTensor<float>.Zeros(2, 3);
+        using var binding = session.Bind(AddInputs, new SlmTensor[] { a, b }, AddOutputs, new SlmTensor[] { sum });
+
+        binding.Run();
+        Assert.Equal(new float[] { 11, 22, 33, 44, 55, 66 }, sum.ToArray());
+        a.Span.Fill(100);
+        binding.Run();
+        Assert.Equal(new float[] { 110, 120, 130, 140, 150, 160 }, sum.ToArray());
+
+        for (int i = 0; i < 10; i++) binding.Run();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) binding.Run();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void A_binding_checks_outputs_against_the_model_and_the_inputs_sizes()
+    {
+        using var session = OpenAddModel();
+        var a = SlmTensor<float>.Zeros(2, 3);
+
+        var wrongBatch = Assert.Throws<ArgumentException>(() => session.Bind(AddInputs, new SlmTensor[] { a, a }, AddOutputs, new SlmTensor[] { SlmTensor<float>.Zeros(1, 3) }));
+        var wrongType = Assert.Throws<ArgumentException>(() => session.Bind(AddInputs, new SlmTensor[] { a, a }, AddOutputs, new SlmTensor[] { SlmTensor<long>.Zeros(2, 3) }));
+        var badInput = Assert.Throws<ArgumentException>(() => session.Bind(AddInputs, new SlmTensor[] { a, SlmTensor<float>.Zeros(2, 4) }, AddOutputs, new SlmTensor[] { a }));
+
+        Assert.StartsWith("Output 'sum' is bound to a float tensor of shape [1, 3], but the model writes sum: float [batch, 3]", wrongBatch.Message);
+        Assert.StartsWith("Output 'sum' is bound to a int64 tensor", wrongType.Message);
+        Assert.StartsWith("Input 'b' has shape [2, 4]", badInput.Message);
+    }
+
     private SlmSession OpenAddModel(SlmSessionOptions? options = null)
     {
         byte[] model = SingleNode(

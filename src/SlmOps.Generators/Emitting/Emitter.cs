@@ -83,6 +83,7 @@ namespace SlmOps.Generators
             WrapperMembers.WriteLoad(w, model, self, modelsFolder);
             WrapperMembers.WriteRun(w, model, self);
             EncoderConventions.WriteRunWithoutSegments(w, model, self);
+            WrapperMembers.WriteBind(w, model, self);
             if (embeddings) EmbeddingMembers.Write(w, model, self);
             WrapperMembers.WriteDispose(w);
             WrapperMembers.WriteInputClass(w, model);

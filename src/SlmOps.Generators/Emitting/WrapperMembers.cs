@@ -130,6 +130,32 @@ namespace SlmOps.Generators
             w.WriteLineNoTabs(string.Empty);
         }
 
+        /// <summary><c>Bind(input, output)</c>: the zero-copy path, the inputs and output tensors bound once for repeated runs.</summary>
+        public static void WriteBind(IndentedTextWriter w, ModelSpec model, string self)
+        {
+            if (model.Outputs.Count == 0) return;
+            w.WriteLine("/// <summary>");
+            w.WriteLine($"/// The zero-copy path for hot loops: binds <paramref name=\"input\"/> and <paramref name=\"output\"/> to the session once;");
+            w.WriteLine($"/// then rewrite the inputs' memory and call <see cref=\"{Runtime}SlmBinding.Run\"/>, which writes the outputs into");
+            w.WriteLine("/// <paramref name=\"output\"/>'s tensors with no copy and no allocation. For fixed shapes: bind again for others.");
+            w.WriteLine("/// </summary>");
+            w.WriteLine("/// <param name=\"input\">The input tensors, checked as <c>Run</c> checks them.</param>");
+            w.WriteLine("/// <param name=\"output\">Tensors of the outputs' shapes, for ONNX Runtime to write into.</param>");
+            w.WriteLine("/// <returns>The binding; dispose it before this instance.</returns>");
+            w.WriteLine($"/// <exception cref=\"global::System.ArgumentException\">An input or output tensor does not fit the model; the message names it.</exception>");
+            w.WriteLine($"public {Runtime}SlmBinding Bind({self}.Input input, {self}.Output output)");
+            w.WriteLine("{");
+            w.Indent++;
+            w.WriteLine("global::System.ArgumentNullException.ThrowIfNull(input);");
+            w.WriteLine("global::System.ArgumentNullException.ThrowIfNull(output);");
+            string inputs = string.Join(", ", model.Inputs.Select(t => "input." + t.MemberName));
+            string outputs = string.Join(", ", model.Outputs.Select(t => "output." + t.MemberName));
+            w.WriteLine($"return _slmSession.Bind(s_slmInputSpecs, new {Runtime}SlmTensor[] {{ {inputs} }}, s_slmOutputSpecs, new {Runtime}SlmTensor[] {{ {outputs} }});");
+            w.Indent--;
+            w.WriteLine("}");
+            w.WriteLineNoTabs(string.Empty);
+        }
+
         public static void WriteDispose(IndentedTextWriter w)
         {
             w.WriteLine("/// <summary>Releases the native ONNX Runtime session.</summary>");

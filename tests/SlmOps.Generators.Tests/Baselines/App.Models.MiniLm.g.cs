@@ -111,6 +111,22 @@ namespace App.Models
             return Run(inputIds, attentionMask, global::SlmOps.Runtime.SlmTensor<long>.Zeros(inputIds.Shape.ToArray()));
         }
 
+        /// <summary>
+        /// The zero-copy path for hot loops: binds <paramref name="input"/> and <paramref name="output"/> to the session once;
+        /// then rewrite the inputs' memory and call <see cref="global::SlmOps.Runtime.SlmBinding.Run"/>, which writes the outputs into
+        /// <paramref name="output"/>'s tensors with no copy and no allocation. For fixed shapes: bind again for others.
+        /// </summary>
+        /// <param name="input">The input tensors, checked as <c>Run</c> checks them.</param>
+        /// <param name="output">Tensors of the outputs' shapes, for ONNX Runtime to write into.</param>
+        /// <returns>The binding; dispose it before this instance.</returns>
+        /// <exception cref="global::System.ArgumentException">An input or output tensor does not fit the model; the message names it.</exception>
+        public global::SlmOps.Runtime.SlmBinding Bind(global::App.Models.MiniLm.Input input, global::App.Models.MiniLm.Output output)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(input);
+            global::System.ArgumentNullException.ThrowIfNull(output);
+            return _slmSession.Bind(s_slmInputSpecs, new global::SlmOps.Runtime.SlmTensor[] { input.InputIds, input.AttentionMask, input.TokenTypeIds }, s_slmOutputSpecs, new global::SlmOps.Runtime.SlmTensor[] { output.LastHiddenState });
+        }
+
         private global::SlmOps.Runtime.SlmEmbeddingGenerator? _slmEmbeddings;
 
         /// <summary>

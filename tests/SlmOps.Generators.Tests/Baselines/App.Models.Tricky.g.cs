@@ -126,6 +126,22 @@ namespace App.Models
             });
         }
 
+        /// <summary>
+        /// The zero-copy path for hot loops: binds <paramref name="input"/> and <paramref name="output"/> to the session once;
+        /// then rewrite the inputs' memory and call <see cref="global::SlmOps.Runtime.SlmBinding.Run"/>, which writes the outputs into
+        /// <paramref name="output"/>'s tensors with no copy and no allocation. For fixed shapes: bind again for others.
+        /// </summary>
+        /// <param name="input">The input tensors, checked as <c>Run</c> checks them.</param>
+        /// <param name="output">Tensors of the outputs' shapes, for ONNX Runtime to write into.</param>
+        /// <returns>The binding; dispose it before this instance.</returns>
+        /// <exception cref="global::System.ArgumentException">An input or output tensor does not fit the model; the message names it.</exception>
+        public global::SlmOps.Runtime.SlmBinding Bind(global::App.Models.Tricky.Input input, global::App.Models.Tricky.Output output)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(input);
+            global::System.ArgumentNullException.ThrowIfNull(output);
+            return _slmSession.Bind(s_slmInputSpecs, new global::SlmOps.Runtime.SlmTensor[] { input.PastKeyValues0Key, input._0, input.Class, input.Run2, input.Input2, input.Input3, input.Tricky2, input.ToString2, input.ABC }, s_slmOutputSpecs, new global::SlmOps.Runtime.SlmTensor[] { output.Logits, output.Logits2, output.Present0Key, output.Output2, output._924 });
+        }
+
         /// <summary>Releases the native ONNX Runtime session.</summary>
         public void Dispose()
         {

@@ -104,6 +104,22 @@ namespace App.Models.Vision
             });
         }
 
+        /// <summary>
+        /// The zero-copy path for hot loops: binds <paramref name="input"/> and <paramref name="output"/> to the session once;
+        /// then rewrite the inputs' memory and call <see cref="global::SlmOps.Runtime.SlmBinding.Run"/>, which writes the outputs into
+        /// <paramref name="output"/>'s tensors with no copy and no allocation. For fixed shapes: bind again for others.
+        /// </summary>
+        /// <param name="input">The input tensors, checked as <c>Run</c> checks them.</param>
+        /// <param name="output">Tensors of the outputs' shapes, for ONNX Runtime to write into.</param>
+        /// <returns>The binding; dispose it before this instance.</returns>
+        /// <exception cref="global::System.ArgumentException">An input or output tensor does not fit the model; the message names it.</exception>
+        public global::SlmOps.Runtime.SlmBinding Bind(global::App.Models.Vision.ImageScorer.Input input, global::App.Models.Vision.ImageScorer.Output output)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(input);
+            global::System.ArgumentNullException.ThrowIfNull(output);
+            return _slmSession.Bind(s_slmInputSpecs, new global::SlmOps.Runtime.SlmTensor[] { input.Pixels, input.Threshold, input.Mask }, s_slmOutputSpecs, new global::SlmOps.Runtime.SlmTensor[] { output.Scores, output.ClassIndex, output.Raw });
+        }
+
         /// <summary>Releases the native ONNX Runtime session.</summary>
         public void Dispose()
         {
