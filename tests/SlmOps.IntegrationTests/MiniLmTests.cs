@@ -35,7 +35,11 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
             // The overload without token_type_ids passes zeros shaped like input_ids.
             var defaulted = model.Run(SlmTensor<long>.Create(ids, 1, 4), SlmTensor<long>.Create(new long[] { 1, 1, 1, 1 }, 1, 4));
             Console.WriteLine("defaulted=" + string.Join(";", defaulted.LastHiddenState.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            // The embedding facade, with the tokenizer the SDK shipped beside the model.
+            var embeddings = await model.GenerateAsync(["hello world", "A quantized model uses less memory on edge devices."]);
+            Console.WriteLine("embedding=" + string.Join(";", embeddings[1].Vector.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
             """);
+        _ = MiniLm.VocabPath; // extracted beside the model, where the SDK looks for the tokenizer
 
         project.Build().AssertSuccess();
         CommandResult run = project.Dotnet(Path.Combine(project.OutputDirectory, "App.dll")).AssertSuccess();
@@ -43,6 +47,10 @@ public sealed class MiniLmTests(SdkPackageFixture sdk)
         Assert.Contains("shape=[1, 4, 384]", run.Output);
         Assert.Equal(Direct(), Values(run.Output, "values="));
         Assert.Equal(Direct(), Values(run.Output, "defaulted="));
+        // Through IEmbeddingGenerator: the same as the validation's embedder (ONNX Runtime, mean pooling, unit length).
+        using (var embedder = new SentenceEmbedder(MiniLm.ModelPath, Microsoft.ML.Tokenizers.BertTokenizer.Create(MiniLm.VocabPath)))
+            Assert.Equal(embedder.Embed("A quantized model uses less memory on edge devices."), Values(run.Output, "embedding="));
+        Assert.True(File.Exists(Path.Combine(project.OutputDirectory, "models", "MiniLm", "tokenizer", "vocab.txt")));
         string contract = File.ReadAllText(Path.Combine(project.Path("obj"), "Debug", "net10.0", "slm", "MiniLm", "contract.json"));
         Assert.Contains("\"kind\": \"embedding\"", contract);
     }
