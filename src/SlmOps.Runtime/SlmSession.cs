@@ -30,6 +30,9 @@ public sealed class SlmSession : IDisposable
     /// <summary>The path of the model file the session was opened from.</summary>
     public string ModelPath { get; }
 
+    /// <summary>The ONNX Runtime session, for the benchmark's hand-written baseline on the very same session.</summary>
+    internal InferenceSession OrtSession => _session;
+
     /// <summary>
     /// The manifest the SDK placed beside the model (<c>manifest.json</c>): name, version, target, precision,
     /// validation, rollout channel and package; null when the folder has none. Read on first use.
