@@ -174,7 +174,7 @@ public static class CausalLmFactory
         return ids;
     }
 
-    private static void WriteTokenizer(string directory)
+    public static void WriteTokenizer(string directory)
     {
         var vocabulary = new Dictionary<string, int>();
         for (int b = 0; b < 256; b++) vocabulary[ByteCharacters[b].ToString()] = b;
