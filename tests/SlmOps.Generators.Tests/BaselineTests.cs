@@ -11,7 +11,7 @@ public class BaselineTests
 {
     private const string VersionPlaceholder = "{GeneratorVersion}";
 
-    public static TheoryData<string> ContractNames => new() { "MiniLm", "ImageScorer", "Tricky" };
+    public static TheoryData<string> ContractNames => new() { "MiniLm", "ImageScorer", "Tricky", "TinyChat" };
 
     [Theory]
     [MemberData(nameof(ContractNames))]

@@ -175,5 +175,29 @@ internal static class Contracts
             GeneratorHarness.Tensor("924", ElementTypes.Float, "batch", 384),
         });
 
-    public static IEnumerable<ModelContract> All => new[] { MiniLm, Float16Generic, AwkwardNames };
+    /// <summary>A decoder in the ONNX Runtime GenAI / Optimum layout: two layers, grouped-query KV cache.</summary>
+    public static ModelContract TinyChat => new(
+        "TinyChat",
+        "App.Models",
+        ModelKinds.CausalLm,
+        new[]
+        {
+            GeneratorHarness.Tensor("input_ids", ElementTypes.Int64, "batch", "sequence"),
+            GeneratorHarness.Tensor("attention_mask", ElementTypes.Int64, "batch", "total_sequence"),
+            GeneratorHarness.Tensor("position_ids", ElementTypes.Int64, "batch", "sequence"),
+            GeneratorHarness.Tensor("past_key_values.0.key", ElementTypes.Float, "batch", 2, "past_sequence", 8),
+            GeneratorHarness.Tensor("past_key_values.0.value", ElementTypes.Float, "batch", 2, "past_sequence", 8),
+            GeneratorHarness.Tensor("past_key_values.1.key", ElementTypes.Float, "batch", 2, "past_sequence", 8),
+            GeneratorHarness.Tensor("past_key_values.1.value", ElementTypes.Float, "batch", 2, "past_sequence", 8),
+        },
+        new[]
+        {
+            GeneratorHarness.Tensor("logits", ElementTypes.Float, "batch", "sequence", 258),
+            GeneratorHarness.Tensor("present.0.key", ElementTypes.Float, "batch", 2, "total_sequence", 8),
+            GeneratorHarness.Tensor("present.0.value", ElementTypes.Float, "batch", 2, "total_sequence", 8),
+            GeneratorHarness.Tensor("present.1.key", ElementTypes.Float, "batch", 2, "total_sequence", 8),
+            GeneratorHarness.Tensor("present.1.value", ElementTypes.Float, "batch", 2, "total_sequence", 8),
+        });
+
+    public static IEnumerable<ModelContract> All => new[] { MiniLm, Float16Generic, AwkwardNames, TinyChat };
 }

@@ -72,19 +72,21 @@ namespace SlmOps.Generators
             w.WriteLine("/// several threads at once), and dispose the instance to release the native session.");
             w.WriteLine("/// </remarks>");
             w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"SlmOps.Generators\", \"{GeneratorVersion}\")]");
-            bool embeddings = EmbeddingMembers.Applies(model);
-            w.WriteLine($"public sealed partial class {model.ClassName} : {(embeddings ? EmbeddingMembers.Interface : "global::System.IDisposable")}");
+            bool embeddings = EmbeddingMembers.Applies(model), chat = !embeddings && CausalLmMembers.Applies(model);
+            string bases = embeddings ? EmbeddingMembers.Interface : chat ? CausalLmMembers.Interface : "global::System.IDisposable";
+            w.WriteLine($"public sealed partial class {model.ClassName} : {bases}");
             w.WriteLine("{");
             w.Indent++;
 
             // Every kind gets the typed API over the graph; a kind's facade (embedding: IEmbeddingGenerator; causal-lm:
-            // IChatClient, to come) goes after these members, from a writer of its own.
+            // IChatClient) goes after these members, from a writer of its own.
             WrapperMembers.WriteFields(w, model, modelsFolder);
             WrapperMembers.WriteLoad(w, model, self, modelsFolder);
             WrapperMembers.WriteRun(w, model, self);
             EncoderConventions.WriteRunWithoutSegments(w, model, self);
             WrapperMembers.WriteBind(w, model, self);
             if (embeddings) EmbeddingMembers.Write(w, model, self);
+            if (chat) CausalLmMembers.Write(w);
             WrapperMembers.WriteDispose(w);
             WrapperMembers.WriteInputClass(w, model);
             w.WriteLineNoTabs(string.Empty);
