@@ -34,6 +34,21 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_decoder_with_an_attention_mask_over_past_and_new_tokens_validates_on_a_synthesized_sample()
+    {
+        // Regression: the synthesized sample gave the KV cache and the attention mask independent lengths (past 16 +
+        // sequence 16 against a mask of 16), and ONNX Runtime could not run a real decoder on it (SLM4002).
+        string original = OnnxModelFactory.Write(_temp.CreateDirectory("decoder"), "model.onnx", DecoderFactory.Create());
+        string variant = _temp.Combine("decoder-int8.onnx");
+        Assert.Equal(0, CliRunner.Run(["quantize", original, variant, "-p", "int8-weight", "--block-size", "16"]).ExitCode);
+
+        var result = CliRunner.Run(["validate", original, variant, "-p", "int8-weight"]);
+
+        Assert.True(result.ExitCode == 0, result.Out + result.Error);
+        Assert.Contains("1 synthesized sample, kind causal-lm", result.Out);
+    }
+
+    [Fact]
     public void A_causal_LM_on_text_samples_reports_its_perplexity_and_is_held_to_MaxPerplexityIncrease()
     {
         // Fitted to the first half of the texts and evaluated on the second.

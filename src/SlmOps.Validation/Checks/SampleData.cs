@@ -173,7 +173,7 @@ public static class SampleData
     }
 
     /// <summary>A decoder's KV-cache input, <c>past_key_values.N.key</c> and the like: rank 4, floating point.</summary>
-    private static bool IsPast(string name, NodeMetadata input) =>
+    internal static bool IsPast(string name, NodeMetadata input) =>
         name.StartsWith("past", StringComparison.Ordinal) && input.IsTensor && input.Dimensions.Length == 4
         && input.ElementDataType is TensorElementType.Float or TensorElementType.Float16;
 

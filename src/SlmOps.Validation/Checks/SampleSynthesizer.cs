@@ -10,7 +10,9 @@ namespace SlmOps.Validation;
 /// <remarks>
 /// <para>Sizes: a fixed dimension keeps its size; a symbolic one whose name contains <c>batch</c> is
 /// <see cref="SynthesisOptions.BatchSize"/>, any other symbol <see cref="SynthesisOptions.SequenceLength"/> (the same
-/// symbol has the same size in every input, so <c>input_ids</c> and <c>attention_mask</c> agree); an unnamed one is 1.</para>
+/// symbol has the same size in every input, so <c>input_ids</c> and <c>attention_mask</c> agree); an unnamed one is 1.
+/// A decoder's KV cache (<c>past_key_values.*</c>) is empty: its past-sequence dimension is 0, so that an attention
+/// mask over past + sequence has the sequence's length.</para>
 /// <para>Values follow the input names that transformer exporters use: <c>attention_mask</c> is 1 except for the last
 /// quarter of every second row (padding, so masking is exercised), <c>position_ids</c> counts 0, 1, …, and any other
 /// integer input is uniform below its bound (the rows of the embedding table it indexes: <see cref="IndexBounds"/>; 2
@@ -39,7 +41,7 @@ public static class SampleSynthesizer
                     $"The input '{name}' is {what}, for which the SDK cannot make sample inputs. Give the item SampleData, or turn validation off for it.");
             }
 
-            long[] shape = Shape(input, symbols, options);
+            long[] shape = Shape(input, symbols, options, SampleData.IsPast(name, input));
             long count = 1;
             foreach (long d in shape) count = checked(count * d);
             bounds.TryGetValue(name, out long bound);
@@ -49,7 +51,9 @@ public static class SampleSynthesizer
         return samples;
     }
 
-    private static long[] Shape(NodeMetadata input, Dictionary<string, long> symbols, SynthesisOptions options)
+    // cache: a decoder's KV-cache input, whose sequence dimension (the third) is 0, an empty cache, as a generation
+    // starts; a full one would have to agree with the attention mask's length (past + sequence).
+    private static long[] Shape(NodeMetadata input, Dictionary<string, long> symbols, SynthesisOptions options, bool cache)
     {
         var shape = new long[input.Dimensions.Length];
         for (int i = 0; i < shape.Length; i++)
@@ -58,6 +62,11 @@ public static class SampleSynthesizer
             if (input.Dimensions[i] >= 0)
             {
                 shape[i] = input.Dimensions[i];
+            }
+            else if (cache && i == 2)
+            {
+                shape[i] = 0;
+                if (symbol.Length > 0) symbols[symbol] = 0;
             }
             else if (symbol.Length == 0)
             {
