@@ -71,7 +71,6 @@ public static class DecoderFactory
             Int64s("heads.shape", [0, o.Heads, -1, o.HeadSize]),
             Int64s("merge.shape", [0, 0, w]),
             Int64s("axis0", [0]), Int64s("axis1", [1]), Int64s("axis2", [2]), Int64s("axes12", [1, 2]),
-            Int64s("one", [1]),
             Scalar("scale", (float)(1 / Math.Sqrt(o.HeadSize))),
             Scalar("minus", -1e9f),
             Scalar("unit", 1f),
@@ -102,6 +101,7 @@ public static class DecoderFactory
         }
         else
         {
+            g.Initializer.Add(Int64s("one", [1]));
             Node("Squeeze", ["past_len", "axis0"], "past_scalar");
             Node("Squeeze", ["total_len", "axis0"], "total_scalar");
             Node("Squeeze", ["one", "axis0"], "one_scalar");
