@@ -105,16 +105,29 @@ public sealed class SlmCausalLm
                 : OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [1, _kvHeads, 0, _headSize]);
         var values = new OrtValue[_inputNames.Length];
         using var runOptions = new RunOptions();
+        // One buffer of ones for the attention mask and one of positions, sliced every step and doubled when full.
+        long[] ones = [], positions = [];
+        void Reserve(int length)
+        {
+            if (ones.Length >= length) return;
+            int capacity = Math.Max(length, Math.Min(2 * Math.Max(ones.Length, 64), Array.MaxLength));
+            ones = new long[capacity];
+            positions = new long[capacity];
+            Array.Fill(ones, 1L);
+            for (int p = 0; p < capacity; p++) positions[p] = p;
+        }
+
+        long[] step = prompt.Select(t => (long)t).ToArray(), single = new long[1];
         try
         {
-            long[] step = prompt.Select(t => (long)t).ToArray();
             for (int produced = 0; produced < o.MaxNewTokens && (o.ContextLength is not int limit || history.Count < limit); produced++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int total = history.Count, fresh = step.Length, v = 0;
+                Reserve(total);
                 values[v++] = OrtValue.CreateTensorValueFromMemory(step, [1, fresh]);
-                if (_mask) values[v++] = OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, total).ToArray(), [1, total]);
-                if (_positions) values[v++] = OrtValue.CreateTensorValueFromMemory(Enumerable.Range(total - fresh, fresh).Select(p => (long)p).ToArray(), [1, fresh]);
+                if (_mask) values[v++] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ones.AsMemory(0, total), [1, total]);
+                if (_positions) values[v++] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, positions.AsMemory(total - fresh, fresh), [1, fresh]);
                 for (int i = 0; i < past.Length; i++) values[v + i] = past[i];
 
                 IDisposableReadOnlyCollection<OrtValue> results;
@@ -148,7 +161,8 @@ public sealed class SlmCausalLm
 
                 if (o.StopTokens.Contains(next)) yield break;
                 history.Add(next);
-                step = [next];
+                single[0] = next;
+                step = single;
                 yield return next;
             }
         }
@@ -167,6 +181,7 @@ public sealed class SlmCausalLm
 
         public int Next(ReadOnlySpan<float> logits, IReadOnlyList<int> history)
         {
+            if (o.Temperature <= 0 && o.RepetitionPenalty == 1) return TensorPrimitives.IndexOfMax(logits);
             if (_scores.Length != logits.Length)
             {
                 _scores = new float[logits.Length];
