@@ -94,40 +94,95 @@ public sealed class SlmCausalLm
         return Steps(prompt, o, cancellationToken);
     }
 
+    /// <summary>
+    /// Generates for several prompts at once, in one batch: shorter prompts are padded on the left and masked, so each
+    /// row gets the tokens it would get alone. Prompts of different lengths need the model's <c>attention_mask</c> and
+    /// <c>position_ids</c> inputs.
+    /// Sampling uses <see cref="SlmGenerationOptions.Seed"/> plus the row's index for each row.
+    /// </summary>
+    /// <returns>The new tokens of each prompt, in order.</returns>
+    /// <exception cref="ArgumentException">No prompts, an empty one, prompts of different lengths without both an attention mask and position ids, or one beyond the context length.</exception>
+    public IReadOnlyList<IReadOnlyList<int>> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, SlmGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var o = options ?? new SlmGenerationOptions();
+        if (prompts.Count == 0) throw new ArgumentException("There are no prompts.", nameof(prompts));
+        foreach (var prompt in prompts) Generate(prompt, o, cancellationToken);  // the checks of one prompt, for each
+        // Padding needs a mask to hide the padded tokens and explicit positions to start each row at 0.
+        if ((!_mask || !_positions) && prompts.Any(p => p.Count != prompts[0].Count))
+            throw new ArgumentException("The prompts differ in length, and padding them needs the model's attention_mask and position_ids inputs, which it does not have both of: generate them one by one.", nameof(prompts));
+        var outputs = prompts.Select(_ => new List<int>()).ToList();
+        foreach (int[] step in Steps(prompts, o, cancellationToken))
+        {
+            for (int r = 0; r < step.Length; r++)
+            {
+                if (step[r] >= 0) outputs[r].Add(step[r]);
+            }
+        }
+
+        return outputs;
+    }
+
     private IEnumerable<int> Steps(IReadOnlyList<int> prompt, SlmGenerationOptions o, CancellationToken cancellationToken)
     {
-        var sampler = new Sampler(o);
-        var history = new List<int>(prompt);
+        foreach (int[] step in Steps([prompt], o, cancellationToken))
+        {
+            if (step[0] < 0) yield break;
+            yield return step[0];
+        }
+    }
+
+    /// <summary>
+    /// The loop for a batch: each step's chosen token of every row, -1 for a row that has stopped. Prompts are padded
+    /// on the left (masked out, position 0), so the last column is every row's last token.
+    /// </summary>
+    private IEnumerable<int[]> Steps(IReadOnlyList<IReadOnlyList<int>> prompts, SlmGenerationOptions o, CancellationToken cancellationToken)
+    {
+        int batch = prompts.Count, width = prompts.Max(p => p.Count);
+        int[] pads = prompts.Select(p => width - p.Count).ToArray();
+        var samplers = Enumerable.Range(0, batch).Select(r => new Sampler(o with { Seed = o.Seed + r })).ToArray();
+        var histories = prompts.Select(p => new List<int>(p)).ToArray();
+        var active = Enumerable.Repeat(true, batch).ToArray();
         var past = new OrtValue[2 * _layers];
         for (int i = 0; i < past.Length; i++)
             past[i] = _halfCache
-                ? OrtValue.CreateTensorValueFromMemory(Array.Empty<Float16>(), [1, _kvHeads, 0, _headSize])
-                : OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [1, _kvHeads, 0, _headSize]);
+                ? OrtValue.CreateTensorValueFromMemory(Array.Empty<Float16>(), [batch, _kvHeads, 0, _headSize])
+                : OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [batch, _kvHeads, 0, _headSize]);
         var values = new OrtValue[_inputNames.Length];
         using var runOptions = new RunOptions();
-        // One buffer of ones for the attention mask and one of positions, sliced every step and doubled when full.
-        long[] ones = [], positions = [];
-        void Reserve(int length)
+        // Reused buffers, grown when needed: the step's ids, the mask [batch, total] and the positions [batch, fresh].
+        long[] ids = new long[batch * width], mask = [], positions = new long[batch * width];
+        for (int r = 0; r < batch; r++)
         {
-            if (ones.Length >= length) return;
-            int capacity = Math.Max(length, Math.Min(2 * Math.Max(ones.Length, 64), Array.MaxLength));
-            ones = new long[capacity];
-            positions = new long[capacity];
-            Array.Fill(ones, 1L);
-            for (int p = 0; p < capacity; p++) positions[p] = p;
+            for (int c = 0; c < width; c++)
+            {
+                ids[r * width + c] = c < pads[r] ? 0 : prompts[r][c - pads[r]];
+                positions[r * width + c] = Math.Max(0, c - pads[r]);
+            }
         }
 
-        long[] step = prompt.Select(t => (long)t).ToArray(), single = new long[1];
+        int fresh = width, total = 0;
         try
         {
-            for (int produced = 0; produced < o.MaxNewTokens && (o.ContextLength is not int limit || history.Count < limit); produced++)
+            for (int produced = 0; produced < o.MaxNewTokens && active.Any(a => a) && (o.ContextLength is not int limit || width + produced < limit); produced++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int total = history.Count, fresh = step.Length, v = 0;
-                Reserve(total);
-                values[v++] = OrtValue.CreateTensorValueFromMemory(step, [1, fresh]);
-                if (_mask) values[v++] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ones.AsMemory(0, total), [1, total]);
-                if (_positions) values[v++] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, positions.AsMemory(total - fresh, fresh), [1, fresh]);
+                total += fresh;
+                if (_mask)
+                {
+                    if (mask.Length < batch * total) mask = new long[Math.Max(batch * total, 2 * mask.Length)];
+                    for (int r = 0; r < batch; r++)
+                    {
+                        Span<long> row = mask.AsSpan(r * total, total);
+                        row[..pads[r]].Clear();
+                        row[pads[r]..].Fill(1L);
+                    }
+                }
+
+                int v = 0;
+                values[v++] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, batch * fresh), [batch, fresh]);
+                if (_mask) values[v++] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, mask.AsMemory(0, batch * total), [batch, total]);
+                if (_positions) values[v++] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, positions.AsMemory(0, batch * fresh), [batch, fresh]);
                 for (int i = 0; i < past.Length; i++) values[v + i] = past[i];
 
                 IDisposableReadOnlyCollection<OrtValue> results;
@@ -144,12 +199,23 @@ public sealed class SlmCausalLm
                     for (int i = 0; i < v; i++) values[i].Dispose();
                 }
 
-                int next;
+                var chosen = new int[batch];
                 using (OrtValue logits = results[0])
                 {
                     ReadOnlySpan<float> all = logits.GetTensorDataAsSpan<float>();
-                    int vocabulary = all.Length / fresh;
-                    next = sampler.Next(all.Slice((fresh - 1) * vocabulary, vocabulary), history);
+                    int vocabulary = all.Length / (batch * fresh);
+                    for (int r = 0; r < batch; r++)
+                    {
+                        int next = active[r] ? samplers[r].Next(all.Slice(((r * fresh) + fresh - 1) * vocabulary, vocabulary), histories[r]) : -1;
+                        if (next >= 0 && o.StopTokens.Contains(next))
+                        {
+                            active[r] = false;
+                            next = -1;
+                        }
+
+                        chosen[r] = next;
+                        if (next >= 0) histories[r].Add(next);
+                    }
                 }
 
                 // The presents are the next step's past, as ONNX Runtime returned them.
@@ -159,11 +225,15 @@ public sealed class SlmCausalLm
                     past[i] = results[i + 1];
                 }
 
-                if (o.StopTokens.Contains(next)) yield break;
-                history.Add(next);
-                single[0] = next;
-                step = single;
-                yield return next;
+                fresh = 1;
+                for (int r = 0; r < batch; r++)
+                {
+                    // A stopped row goes on with a padding token, so that the batch's cache stays one shape.
+                    ids[r] = Math.Max(chosen[r], 0);
+                    positions[r] = total - pads[r];
+                }
+
+                yield return chosen;
             }
         }
         finally

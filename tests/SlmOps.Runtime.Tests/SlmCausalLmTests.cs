@@ -142,6 +142,43 @@ public sealed class SlmCausalLmTests : IDisposable
         Assert.Equal(first, streamed);
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void A_batch_of_two_with_padding_gives_each_prompt_the_tokens_it_gets_alone(DecoderOptions options)
+    {
+        var (session, model, _) = Open(options);
+        using var _ = session;
+        int[] longer = [7, 3, 250, 19, 64, 12, 88];
+        bool padding = options.AttentionMask && options.PositionIds;
+        int[] shorter = padding ? [5, 17, 42, 99] : [9, 8, 7, 6, 5, 4, 3];
+        var generation = new SlmGenerationOptions { MaxNewTokens = 10 };
+
+        var batched = model.GenerateBatch([shorter, longer], generation);
+
+        Assert.Equal(model.Generate(shorter, generation), batched[0]);
+        Assert.Equal(model.Generate(longer, generation), batched[1]);
+        if (!padding)
+        {
+            var ex = Assert.Throws<ArgumentException>(() => model.GenerateBatch([Prompt, longer], generation));
+            Assert.StartsWith("The prompts differ in length, and padding them needs the model's attention_mask and position_ids inputs", ex.Message);
+        }
+    }
+
+    [Fact]
+    public void In_a_batch_a_row_that_meets_a_stop_token_stops_and_the_others_go_on()
+    {
+        var (session, model, _) = Open(new DecoderOptions());
+        using var _ = session;
+        int[] other = [7, 3, 250, 19, 64, 12, 88];
+        var alone = model.Generate(Prompt, new SlmGenerationOptions { MaxNewTokens = 8 }).ToList();
+        var generation = new SlmGenerationOptions { MaxNewTokens = 8, StopTokens = [alone[1]] };
+
+        var batched = model.GenerateBatch([Prompt, other], generation);
+
+        Assert.Equal(alone[..1], batched[0]);
+        Assert.Equal(model.Generate(other, generation), batched[1]);
+    }
+
     [Fact]
     public void A_model_without_a_KV_cache_or_logits_is_refused_with_what_is_missing()
     {
