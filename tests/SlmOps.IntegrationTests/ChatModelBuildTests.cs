@@ -16,7 +16,11 @@ public sealed class ChatModelBuildTests(SdkPackageFixture sdk)
         string models = project.Path("models");
         OnnxModelFactory.Write(models, "tiny-chat.onnx", DecoderFactory.Create(new DecoderOptions(Vocabulary: CausalLmFactory.Vocabulary)));
         CausalLmFactory.WriteTokenizer(models);
-        project.WriteProject("""<SlmModel Include="models/tiny-chat.onnx" Name="TinyChat" />""");
+        // The same decoder quantized by our own int4 quantizer (ValidationMode warn: a random model's drift says nothing).
+        project.WriteProject("""
+            <SlmModel Include="models/tiny-chat.onnx" Name="TinyChat" />
+            <SlmModel Include="models/tiny-chat.onnx" Name="TinyChatInt4" Precision="int4" BlockSize="16" ValidationMode="warn" />
+            """);
         project.WriteProgram("""
             using Microsoft.Extensions.AI;
             using App.Models;
@@ -31,6 +35,9 @@ public sealed class ChatModelBuildTests(SdkPackageFixture sdk)
             Console.WriteLine($"tokens={response.Usage!.OutputTokenCount} finish={response.FinishReason} same={streamed == response.Text}");
             Console.WriteLine($"layers={model.CausalLm.Layers} kv={model.CausalLm.KeyValueHeads} head={model.CausalLm.HeadSize}");
             Console.WriteLine($"generated={string.Join(",", model.Generate([72, 105], new SlmOps.Runtime.SlmGenerationOptions { MaxNewTokens = 3 }))}");
+            using var int4 = TinyChatInt4.Load();
+            var quantized = await ((IChatClient)int4).GetResponseAsync(conversation, options);
+            Console.WriteLine($"int4 tokens={quantized.Usage!.OutputTokenCount} precision={int4.Manifest!.Precision}");
             """);
 
         var build = project.Build();
@@ -43,5 +50,6 @@ public sealed class ChatModelBuildTests(SdkPackageFixture sdk)
         Assert.Contains("tokens=8 finish=length same=True", run.Output);
         Assert.Contains("layers=2 kv=2 head=8", run.Output);
         Assert.Matches(@"generated=\d+,\d+,\d+", run.Output);
+        Assert.Contains("int4 tokens=8 precision=int4", run.Output);
     }
 }

@@ -21,6 +21,9 @@ public sealed class SlmCausalLmTests : IDisposable
         new DecoderOptions(Heads: 4, KvHeads: 4, PositionIds: false),
         new DecoderOptions(Layers: 1, KvHeads: 1, AttentionMask: false),
         new DecoderOptions(Fp16Cache: true),
+        // Vocabularies of real small models: Llama-2's 32k and Qwen2's 152k.
+        new DecoderOptions(Layers: 1, Vocabulary: 32_000),
+        new DecoderOptions(Layers: 1, KvHeads: 1, Vocabulary: 151_936),
     ];
 
     private (SlmSession Session, SlmCausalLm Model, string Path) Open(DecoderOptions options)
