@@ -42,4 +42,14 @@ public static class SlmTokenizer
 
         return null;
     }
+
+    /// <summary>
+    /// <see cref="TryLoad"/>, for a generated wrapper's facades: throws when the folder has no tokenizer, with a
+    /// message that says where the SDK puts it and how to pass one instead.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model's folder has no tokenizer.</exception>
+    public static Tokenizer Load(string modelDirectory, string modelName) =>
+        TryLoad(modelDirectory) ?? throw new InvalidOperationException(
+            $"The model '{modelName}' has no tokenizer in '{Path.Combine(modelDirectory, FolderName)}'. The SlmOps SDK ships the model's vocab.txt, or vocab.json " +
+            "and merges.txt, there when it finds them beside the model or in the Tokenizer metadata; or pass a tokenizer (AsEmbeddingGenerator, AsChatClient).");
 }

@@ -118,6 +118,8 @@ public sealed class SlmEmbeddingGeneratorTests : IDisposable
 
         Assert.Equal(8, cut.Usage!.InputTokenCount);
         Assert.Null(SlmTokenizer.TryLoad(_temp.Combine("empty")));
+        var missing = Assert.Throws<InvalidOperationException>(() => SlmTokenizer.Load(_temp.Combine("empty"), "MiniLm"));
+        Assert.StartsWith($"The model 'MiniLm' has no tokenizer in '{Path.Combine(_temp.Combine("empty"), "tokenizer")}'.", missing.Message);
     }
 
     [Fact]

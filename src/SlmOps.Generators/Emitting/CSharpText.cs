@@ -36,6 +36,18 @@ namespace SlmOps.Generators
                 ? "none"
                 : string.Join(", ", tensors.Select(t => $"<c>{Xml(t.OnnxName)}</c> {Xml(t.OnnxElementType)} {Xml(t.ShapeText)}"));
 
+        /// <summary>A facade's <c>GetService</c>: the wrapper for its own types, else what <paramref name="facade"/> (a member) offers.</summary>
+        public static void WriteGetService(IndentedTextWriter w, string facade)
+        {
+            w.WriteLine("/// <summary>This instance for its own types; what the facade offers (its metadata, tokenizer, …); otherwise <see langword=\"null\"/>.</summary>");
+            w.WriteLine("public object? GetService(global::System.Type serviceType, object? serviceKey = null)");
+            w.WriteLine("{");
+            w.WriteLine("    global::System.ArgumentNullException.ThrowIfNull(serviceType);");
+            w.WriteLine($"    return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : {facade}.GetService(serviceType, serviceKey);");
+            w.WriteLine("}");
+            w.WriteLineNoTabs(string.Empty);
+        }
+
         public static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
 
         /// <summary>Text safe inside a one-line XML doc comment: markup escaped, line breaks and controls made spaces.</summary>

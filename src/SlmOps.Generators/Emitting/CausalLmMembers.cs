@@ -50,10 +50,7 @@ namespace SlmOps.Generators
             w.WriteLine($"public {Runtime}SlmChatClient AsChatClient(global::Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, {Runtime}SlmChatOptions? options = null)");
             w.WriteLine("{");
             w.Indent++;
-            w.WriteLine("string folder = global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!;");
-            w.WriteLine($"string tokenizerFolder = global::System.IO.Path.Combine(folder, {Runtime}SlmTokenizer.FolderName);");
-            w.WriteLine($"tokenizer ??= {Runtime}SlmTokenizer.TryLoad(folder) ?? throw new global::System.InvalidOperationException(");
-            w.WriteLine("    $\"The model '{ModelName}' has no tokenizer in '{tokenizerFolder}'. The SlmOps SDK ships the model's vocab.json and merges.txt (or vocab.txt) there when it finds them beside the model or in the Tokenizer metadata; or pass a tokenizer to AsChatClient.\");");
+            w.WriteLine($"tokenizer ??= {Runtime}SlmTokenizer.Load(global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!, ModelName);");
             w.WriteLine($"return new {Runtime}SlmChatClient(CausalLm, tokenizer, ModelName, options);");
             w.Indent--;
             w.WriteLine("}");
@@ -70,13 +67,7 @@ namespace SlmOps.Generators
             w.WriteLine("    return Chat.GetStreamingResponseAsync(messages, options, cancellationToken);");
             w.WriteLine("}");
             w.WriteLineNoTabs(string.Empty);
-            w.WriteLine("/// <summary>This instance for its own types; the chat client's metadata, tokenizer and generation loop; otherwise <see langword=\"null\"/>.</summary>");
-            w.WriteLine("public object? GetService(global::System.Type serviceType, object? serviceKey = null)");
-            w.WriteLine("{");
-            w.WriteLine("    global::System.ArgumentNullException.ThrowIfNull(serviceType);");
-            w.WriteLine("    return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : Chat.GetService(serviceType, serviceKey);");
-            w.WriteLine("}");
-            w.WriteLineNoTabs(string.Empty);
+            CSharpText.WriteGetService(w, "Chat");
             w.WriteLine($"private {Runtime}SlmChatClient Chat =>");
             w.WriteLine("    global::System.Threading.LazyInitializer.EnsureInitialized(ref _slmChat, () => AsChatClient());");
             w.WriteLineNoTabs(string.Empty);

@@ -41,10 +41,7 @@ namespace SlmOps.Generators
             w.WriteLine($"public {Runtime}SlmEmbeddingGenerator AsEmbeddingGenerator(global::Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, {Runtime}SlmEmbeddingOptions? options = null)");
             w.WriteLine("{");
             w.Indent++;
-            w.WriteLine("string folder = global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!;");
-            w.WriteLine($"string tokenizerFolder = global::System.IO.Path.Combine(folder, {Runtime}SlmTokenizer.FolderName);");
-            w.WriteLine($"tokenizer ??= {Runtime}SlmTokenizer.TryLoad(folder) ?? throw new global::System.InvalidOperationException(");
-            w.WriteLine("    $\"The model '{ModelName}' has no tokenizer in '{tokenizerFolder}'. The SlmOps SDK ships the model's vocab.txt (or vocab.json and merges.txt) there when it finds one beside the model or in the Tokenizer metadata; or pass a tokenizer to AsEmbeddingGenerator.\");");
+            w.WriteLine($"tokenizer ??= {Runtime}SlmTokenizer.Load(global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!, ModelName);");
             w.WriteLine($"return new {Runtime}SlmEmbeddingGenerator(_slmSession, s_slmInputSpecs, s_slmOutputSpecs, tokenizer, ModelName, options);");
             w.Indent--;
             w.WriteLine("}");
@@ -58,13 +55,7 @@ namespace SlmOps.Generators
             w.WriteLine("    return Embeddings.GenerateAsync(values, options, cancellationToken);");
             w.WriteLine("}");
             w.WriteLineNoTabs(string.Empty);
-            w.WriteLine("/// <summary>This instance for its own types; the generator's metadata and tokenizer; otherwise <see langword=\"null\"/>.</summary>");
-            w.WriteLine("public object? GetService(global::System.Type serviceType, object? serviceKey = null)");
-            w.WriteLine("{");
-            w.WriteLine("    global::System.ArgumentNullException.ThrowIfNull(serviceType);");
-            w.WriteLine("    return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : Embeddings.GetService(serviceType, serviceKey);");
-            w.WriteLine("}");
-            w.WriteLineNoTabs(string.Empty);
+            CSharpText.WriteGetService(w, "Embeddings");
             w.WriteLine($"private {Runtime}SlmEmbeddingGenerator Embeddings =>");
             w.WriteLine("    global::System.Threading.LazyInitializer.EnsureInitialized(ref _slmEmbeddings, () => AsEmbeddingGenerator());");
             w.WriteLineNoTabs(string.Empty);

@@ -138,10 +138,7 @@ namespace App.Models
         /// <exception cref="global::System.InvalidOperationException">No tokenizer is given and none is beside the model.</exception>
         public global::SlmOps.Runtime.SlmEmbeddingGenerator AsEmbeddingGenerator(global::Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, global::SlmOps.Runtime.SlmEmbeddingOptions? options = null)
         {
-            string folder = global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!;
-            string tokenizerFolder = global::System.IO.Path.Combine(folder, global::SlmOps.Runtime.SlmTokenizer.FolderName);
-            tokenizer ??= global::SlmOps.Runtime.SlmTokenizer.TryLoad(folder) ?? throw new global::System.InvalidOperationException(
-                $"The model '{ModelName}' has no tokenizer in '{tokenizerFolder}'. The SlmOps SDK ships the model's vocab.txt (or vocab.json and merges.txt) there when it finds one beside the model or in the Tokenizer metadata; or pass a tokenizer to AsEmbeddingGenerator.");
+            tokenizer ??= global::SlmOps.Runtime.SlmTokenizer.Load(global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!, ModelName);
             return new global::SlmOps.Runtime.SlmEmbeddingGenerator(_slmSession, s_slmInputSpecs, s_slmOutputSpecs, tokenizer, ModelName, options);
         }
 
@@ -154,7 +151,7 @@ namespace App.Models
             return Embeddings.GenerateAsync(values, options, cancellationToken);
         }
 
-        /// <summary>This instance for its own types; the generator's metadata and tokenizer; otherwise <see langword="null"/>.</summary>
+        /// <summary>This instance for its own types; what the facade offers (its metadata, tokenizer, …); otherwise <see langword="null"/>.</summary>
         public object? GetService(global::System.Type serviceType, object? serviceKey = null)
         {
             global::System.ArgumentNullException.ThrowIfNull(serviceType);

@@ -159,10 +159,7 @@ namespace App.Models
         /// <exception cref="global::System.InvalidOperationException">No tokenizer is given and none is beside the model.</exception>
         public global::SlmOps.Runtime.SlmChatClient AsChatClient(global::Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, global::SlmOps.Runtime.SlmChatOptions? options = null)
         {
-            string folder = global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!;
-            string tokenizerFolder = global::System.IO.Path.Combine(folder, global::SlmOps.Runtime.SlmTokenizer.FolderName);
-            tokenizer ??= global::SlmOps.Runtime.SlmTokenizer.TryLoad(folder) ?? throw new global::System.InvalidOperationException(
-                $"The model '{ModelName}' has no tokenizer in '{tokenizerFolder}'. The SlmOps SDK ships the model's vocab.json and merges.txt (or vocab.txt) there when it finds them beside the model or in the Tokenizer metadata; or pass a tokenizer to AsChatClient.");
+            tokenizer ??= global::SlmOps.Runtime.SlmTokenizer.Load(global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!, ModelName);
             return new global::SlmOps.Runtime.SlmChatClient(CausalLm, tokenizer, ModelName, options);
         }
 
@@ -178,7 +175,7 @@ namespace App.Models
             return Chat.GetStreamingResponseAsync(messages, options, cancellationToken);
         }
 
-        /// <summary>This instance for its own types; the chat client's metadata, tokenizer and generation loop; otherwise <see langword="null"/>.</summary>
+        /// <summary>This instance for its own types; what the facade offers (its metadata, tokenizer, …); otherwise <see langword="null"/>.</summary>
         public object? GetService(global::System.Type serviceType, object? serviceKey = null)
         {
             global::System.ArgumentNullException.ThrowIfNull(serviceType);
