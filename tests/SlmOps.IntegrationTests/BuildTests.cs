@@ -21,6 +21,8 @@ public sealed class BuildTests(SdkPackageFixture sdk)
         Linear.Output output = model.Run(x);
         Console.WriteLine("y=" + string.Join(";", output.Y.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
         Console.WriteLine("shape=" + output.Y.ShapeText);
+        Linear.Output awaited = await model.RunAsync(new Linear.Input { X = x });
+        Console.WriteLine("async-same=" + awaited.Y.ToArray().SequenceEqual(output.Y.ToArray()));
         """;
 
     private TestProject LinearProject(bool asPackageReference = false)
@@ -65,6 +67,7 @@ public sealed class BuildTests(SdkPackageFixture sdk)
         float[] expected = RunOnnxRuntime(project.Path("models/linear.onnx"), LinearInput, [2, 4]);
         Assert.Equal(expected, ParseY(run.Output));
         Assert.Contains("shape=[2, 3]", run.Output);
+        Assert.Contains("async-same=True", run.Output);
     }
 
     [Fact]

@@ -80,6 +80,17 @@ namespace SlmOps.Generators
 
         public static void WriteRun(IndentedTextWriter w, ModelSpec model, string self)
         {
+            w.WriteLine("/// <summary>Runs the model on a thread-pool thread, for callers that must not block (a UI, a request handler).</summary>");
+            w.WriteLine("/// <param name=\"input\">The inputs; each is checked against the shape the model declares.</param>");
+            w.WriteLine("/// <param name=\"cancellationToken\">Cancels the run before it starts.</param>");
+            w.WriteLine("/// <returns>The outputs, in new tensors.</returns>");
+            w.WriteLine($"/// <exception cref=\"global::System.ArgumentException\">{InputMismatch}</exception>");
+            w.WriteLine($"public global::System.Threading.Tasks.Task<{self}.Output> RunAsync({self}.Input input, global::System.Threading.CancellationToken cancellationToken = default)");
+            w.WriteLine("{");
+            w.WriteLine("    global::System.ArgumentNullException.ThrowIfNull(input);");
+            w.WriteLine("    return global::System.Threading.Tasks.Task.Run(() => Run(input), cancellationToken);");
+            w.WriteLine("}");
+            w.WriteLineNoTabs(string.Empty);
             w.WriteLine("/// <summary>Runs the model.</summary>");
             w.WriteLine("/// <param name=\"input\">The inputs; each is checked against the shape the model declares.</param>");
             w.WriteLine("/// <returns>The outputs, in new tensors.</returns>");

@@ -82,6 +82,17 @@ namespace App.Models
             return new global::App.Models.Tricky(global::SlmOps.Runtime.SlmSession.OpenModelDirectory(modelDirectory, "Tricky", options));
         }
 
+        /// <summary>Runs the model on a thread-pool thread, for callers that must not block (a UI, a request handler).</summary>
+        /// <param name="input">The inputs; each is checked against the shape the model declares.</param>
+        /// <param name="cancellationToken">Cancels the run before it starts.</param>
+        /// <returns>The outputs, in new tensors.</returns>
+        /// <exception cref="global::System.ArgumentException">An input's element type, rank or a dimension does not fit the model; the message names the input.</exception>
+        public global::System.Threading.Tasks.Task<global::App.Models.Tricky.Output> RunAsync(global::App.Models.Tricky.Input input, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(input);
+            return global::System.Threading.Tasks.Task.Run(() => Run(input), cancellationToken);
+        }
+
         /// <summary>Runs the model.</summary>
         /// <param name="input">The inputs; each is checked against the shape the model declares.</param>
         /// <returns>The outputs, in new tensors.</returns>
