@@ -35,6 +35,9 @@ namespace SlmOps
         /// <summary>In the variant directory: the folder of the model's tokenizer files (vocab.txt, or vocab.json and merges.txt), shipped with it.</summary>
         public const string TokenizerFolder = "tokenizer";
 
+        /// <summary>In the variant directory of a causal LM: ONNX Runtime GenAI's configuration, from beside the model, shipped with it.</summary>
+        public const string GenAiConfig = "genai_config.json";
+
         /// <summary>The worker's and the tasks' own files in a variant directory, which are never copied to the output.</summary>
         public static readonly string[] Bookkeeping = { Deps, Stamp, VariantKey, Measurements };
 

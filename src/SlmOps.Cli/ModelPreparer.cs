@@ -48,8 +48,8 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
             else
             {
                 var variant = MakeVariant(request, source, outputs);
-                // What ships, and so what the size budget and the report count: the model's files and its tokenizer's.
-                variant = variant with { Files = [.. variant.Files, .. ShipTokenizer(request, source, outputs)] };
+                // What ships, and so what the size budget and the report count: the model's files, its tokenizer's and its generation settings.
+                variant = variant with { Files = [.. variant.Files, .. ShipCompanions(request, source, outputs)] };
                 var validation = Validate(request, source, variant, outputs, variant.Checked);
                 if (validation is null) return false;
                 Package(request, source, variant, validation.Value.Manifest, validation.Value.Summary, outputs, clock.Elapsed);
@@ -316,20 +316,24 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         };
 
     /// <summary>
-    /// An embedding model's or causal LM's tokenizer files (the <c>Tokenizer</c> metadata, else <c>vocab.txt</c> or
-    /// <c>vocab.json</c> with <c>merges.txt</c> beside the model), copied to <c>tokenizer/</c> in the variant folder so
-    /// that they ship, and travel in model packages, with the variant: the runtime's facades read them there.
+    /// What an embedding model or causal LM needs beside it at run time, copied into the variant folder so that it ships,
+    /// and travels in model packages, with the variant: the tokenizer's files (the <c>Tokenizer</c> metadata, else
+    /// <c>vocab.txt</c> or <c>vocab.json</c> with <c>merges.txt</c> beside the model) in <c>tokenizer/</c>, and for a
+    /// causal LM the <c>genai_config.json</c> beside the model (end-of-sequence tokens, context length).
     /// </summary>
-    private static IEnumerable<VariantFile> ShipTokenizer(ModelRequest request, Source source, ModelOutputs outputs)
+    private static IEnumerable<VariantFile> ShipCompanions(ModelRequest request, Source source, ModelOutputs outputs)
     {
         if (source.Contract.Kind is not (ModelKinds.Embedding or ModelKinds.CausalLm)) yield break;
-        foreach (string file in SlmOps.Validation.SampleData.TokenizerFilesOf(request.Quantize.Optional(ModelSettings.Tokenizer), request.Source))
+        var files = SlmOps.Validation.SampleData.TokenizerFilesOf(request.Quantize.Optional(ModelSettings.Tokenizer), request.Source)
+            .Select(file => (File: file, Relative: WorkerFiles.TokenizerFolder + "/" + Path.GetFileName(file)));
+        string config = Path.Combine(Path.GetDirectoryName(source.Model.FilePath) ?? "", WorkerFiles.GenAiConfig);
+        if (source.Contract.Kind == ModelKinds.CausalLm && File.Exists(config)) files = files.Append((config, WorkerFiles.GenAiConfig));
+        foreach (var (file, relative) in files)
         {
-            string relative = WorkerFiles.TokenizerFolder + "/" + Path.GetFileName(file);
             if (source.Model.ExternalDataFiles.Any(f => f.RelativePath.Replace('\\', '/').Equals(relative, StringComparison.OrdinalIgnoreCase)))
             {
                 throw new OnnxModelException(OnnxErrorCodes.ExternalDataNameCollision, source.Model.FilePath,
-                    $"The external-data location '{relative}' is where the SDK puts the model's tokenizer. Re-save the model's external data under another name.");
+                    $"The external-data location '{relative}' is where the SDK puts the model's {(relative == WorkerFiles.GenAiConfig ? "generation settings" : "tokenizer")}. Re-save the model's external data under another name.");
             }
 
             string target = outputs.VariantFilePath(relative);

@@ -13,7 +13,7 @@ namespace SlmOps.Contracts
     public static class ModelRules
     {
         /// <summary>The members every generated wrapper declares; a model's class cannot take one of these names.</summary>
-        public static readonly IReadOnlyList<string> WrapperMemberNames = new[] { "Run", "RunAsync", "Load", "LoadAsync", "Bind", "Dispose", "ModelName", "Manifest", "Input", "Output", "AsEmbeddingGenerator", "GenerateAsync", "GetService", "Embeddings", "CausalLm", "Generate", "AsChatClient", "GetResponseAsync", "GetStreamingResponseAsync", "Chat" };
+        public static readonly IReadOnlyList<string> WrapperMemberNames = new[] { "Run", "RunAsync", "Load", "LoadAsync", "Bind", "Dispose", "ModelName", "Manifest", "Input", "Output", "AsEmbeddingGenerator", "GenerateAsync", "GetService", "Embeddings", "CausalLm", "Generate", "AsChatClient", "GetResponseAsync", "GetStreamingResponseAsync", "Chat", "GenAiConfig" };
 
         /// <summary>
         /// The reserved C# keywords (contextual keywords such as <c>var</c> are identifiers), with the undocumented

@@ -22,11 +22,17 @@ public sealed class SlmCausalLm
     private readonly bool _halfCache;
 
     /// <summary>Reads the model's layout from its inputs and outputs.</summary>
+    /// <param name="session">The decoder.</param>
+    /// <param name="inputSpecs">Its inputs (a generated wrapper's specs).</param>
+    /// <param name="outputSpecs">Its outputs.</param>
+    /// <param name="contextLength">The model's context length (genai_config.json's <c>context_length</c>), for generations whose options give none; null: unlimited.</param>
     /// <exception cref="ArgumentException">The model is not in the layout: the message says what is missing or odd.</exception>
-    public SlmCausalLm(SlmSession session, ReadOnlySpan<SlmTensorSpec> inputSpecs, ReadOnlySpan<SlmTensorSpec> outputSpecs)
+    public SlmCausalLm(SlmSession session, ReadOnlySpan<SlmTensorSpec> inputSpecs, ReadOnlySpan<SlmTensorSpec> outputSpecs, int? contextLength = null)
     {
         ArgumentNullException.ThrowIfNull(session);
+        if (contextLength is <= 1) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "A context length is at least 2 tokens.");
         _session = session;
+        ContextLength = contextLength;
         var inputs = inputSpecs.ToArray().ToDictionary(s => s.Name, StringComparer.Ordinal);
         var outputs = outputSpecs.ToArray().ToDictionary(s => s.Name, StringComparer.Ordinal);
         if (!inputs.TryGetValue("input_ids", out var ids) || ids.ElementType != SlmElementType.Int64 || ids.Shape.Length != 2)
@@ -78,6 +84,9 @@ public sealed class SlmCausalLm
     /// <summary>The vocabulary size when the model declares it.</summary>
     public int? Vocabulary { get; }
 
+    /// <summary>The model's context length, which a generation's <see cref="SlmGenerationOptions.ContextLength"/> overrides; null: none.</summary>
+    public int? ContextLength { get; }
+
     /// <summary>
     /// Generates tokens after <paramref name="prompt"/>, each as soon as it is chosen (stream them, or collect them),
     /// until a stop token (not returned), <see cref="SlmGenerationOptions.MaxNewTokens"/>, or the context length.
@@ -88,6 +97,7 @@ public sealed class SlmCausalLm
     {
         ArgumentNullException.ThrowIfNull(prompt);
         var o = options ?? new SlmGenerationOptions();
+        if (o.ContextLength is null && ContextLength is int model) o = o with { ContextLength = model };
         if (prompt.Count == 0) throw new ArgumentException("The prompt has no tokens.", nameof(prompt));
         if (o.ContextLength is int context && prompt.Count >= context)
             throw new ArgumentException($"The prompt has {prompt.Count} tokens, and the context length is {context}: no room for one more. Shorten the prompt or raise ContextLength.", nameof(prompt));
@@ -106,6 +116,7 @@ public sealed class SlmCausalLm
     {
         ArgumentNullException.ThrowIfNull(prompts);
         var o = options ?? new SlmGenerationOptions();
+        if (o.ContextLength is null && ContextLength is int model) o = o with { ContextLength = model };
         if (prompts.Count == 0) throw new ArgumentException("There are no prompts.", nameof(prompts));
         foreach (var prompt in prompts) Generate(prompt, o, cancellationToken);  // the checks of one prompt, for each
         // Padding needs a mask to hide the padded tokens and explicit positions to start each row at 0.

@@ -24,6 +24,6 @@ public sealed record SlmGenerationOptions
     /// <summary>Token ids that end the generation (they are not returned), such as the model's end-of-text token.</summary>
     public IReadOnlyList<int> StopTokens { get; init; } = [];
 
-    /// <summary>The context length: prompt plus output at most; null: the model's own when it declares one, else unlimited.</summary>
+    /// <summary>The context length: prompt plus output at most; null: the model's own (<see cref="SlmCausalLm.ContextLength"/>, from genai_config.json), else unlimited.</summary>
     public int? ContextLength { get; init; }
 }

@@ -16,6 +16,7 @@ public sealed class ChatModelBuildTests(SdkPackageFixture sdk)
         string models = project.Path("models");
         OnnxModelFactory.Write(models, "tiny-chat.onnx", DecoderFactory.Create(new DecoderOptions(Vocabulary: CausalLmFactory.Vocabulary)));
         CausalLmFactory.WriteTokenizer(models);
+        File.WriteAllText(Path.Combine(models, "genai_config.json"), """{ "model": { "eos_token_id": [257], "context_length": 256, "type": "tiny" } }""");
         // The same decoder quantized by our own int4 quantizer (ValidationMode warn: a random model's drift says nothing).
         project.WriteProject("""
             <SlmModel Include="models/tiny-chat.onnx" Name="TinyChat" />
@@ -33,7 +34,7 @@ public sealed class ChatModelBuildTests(SdkPackageFixture sdk)
             string streamed = "";
             await foreach (var update in chat.GetStreamingResponseAsync(conversation, options)) streamed += update.Text;
             Console.WriteLine($"tokens={response.Usage!.OutputTokenCount} finish={response.FinishReason} same={streamed == response.Text}");
-            Console.WriteLine($"layers={model.CausalLm.Layers} kv={model.CausalLm.KeyValueHeads} head={model.CausalLm.HeadSize}");
+            Console.WriteLine($"layers={model.CausalLm.Layers} kv={model.CausalLm.KeyValueHeads} head={model.CausalLm.HeadSize} context={model.CausalLm.ContextLength} eos={string.Join(",", model.GenAiConfig!.EndOfSequenceTokenIds)}");
             Console.WriteLine($"generated={string.Join(",", model.Generate([72, 105], new SlmOps.Runtime.SlmGenerationOptions { MaxNewTokens = 3 }))}");
             using var int4 = TinyChatInt4.Load();
             var quantized = await ((IChatClient)int4).GetResponseAsync(conversation, options);
@@ -48,7 +49,8 @@ public sealed class ChatModelBuildTests(SdkPackageFixture sdk)
         Assert.True(File.Exists(Path.Combine(project.OutputDirectory, "models", "TinyChat", "tokenizer", "vocab.json")));
         Assert.True(File.Exists(Path.Combine(project.OutputDirectory, "models", "TinyChat", "tokenizer", "merges.txt")));
         Assert.Contains("tokens=8 finish=length same=True", run.Output);
-        Assert.Contains("layers=2 kv=2 head=8", run.Output);
+        Assert.Contains("layers=2 kv=2 head=8 context=256 eos=257", run.Output);
+        Assert.True(File.Exists(Path.Combine(project.OutputDirectory, "models", "TinyChat", "genai_config.json")));
         Assert.Matches(@"generated=\d+,\d+,\d+", run.Output);
         Assert.Contains("int4 tokens=8 precision=int4", run.Output);
     }

@@ -32,7 +32,10 @@ namespace SlmOps.Generators
             w.WriteLine("/// <summary>The generation loop over this instance's session (KV cache, sampling, stop tokens); its layout comes from the model.</summary>");
             w.WriteLine("/// <exception cref=\"global::System.ArgumentException\">The model's inputs and outputs are not in the ONNX Runtime GenAI / Optimum layout.</exception>");
             w.WriteLine($"public {Runtime}SlmCausalLm CausalLm =>");
-            w.WriteLine($"    global::System.Threading.LazyInitializer.EnsureInitialized(ref _slmCausalLm, () => new {Runtime}SlmCausalLm(_slmSession, s_slmInputSpecs, s_slmOutputSpecs));");
+            w.WriteLine($"    global::System.Threading.LazyInitializer.EnsureInitialized(ref _slmCausalLm, () => new {Runtime}SlmCausalLm(_slmSession, s_slmInputSpecs, s_slmOutputSpecs, GenAiConfig?.ContextLength));");
+            w.WriteLineNoTabs(string.Empty);
+            w.WriteLine("/// <summary>The model's genai_config.json (end-of-sequence tokens, context length), which the SDK ships beside it when the model has one; <see langword=\"null\"/> otherwise.</summary>");
+            w.WriteLine($"public {Runtime}SlmGenAiConfig? GenAiConfig => {Runtime}SlmGenAiConfig.TryRead(global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!);");
             w.WriteLineNoTabs(string.Empty);
             w.WriteLine("/// <summary>Generates token ids after <paramref name=\"prompt\"/>, each as soon as it is chosen.</summary>");
             w.WriteLine("/// <param name=\"prompt\">The prompt's token ids.</param>");
@@ -45,12 +48,13 @@ namespace SlmOps.Generators
             w.WriteLineNoTabs(string.Empty);
             w.WriteLine("/// <summary>A chat client over this instance's session, with its own tokenizer or chat options.</summary>");
             w.WriteLine("/// <param name=\"tokenizer\">Tokenizes prompts and decodes replies; <see langword=\"null\"/>: the one the SDK ships in <c>tokenizer/</c> beside the model.</param>");
-            w.WriteLine("/// <param name=\"options\">Chat template, stop tokens, default generation settings; <see langword=\"null\"/>: ChatML, greedy.</param>");
+            w.WriteLine("/// <param name=\"options\">Chat template, stop tokens, default generation settings; <see langword=\"null\"/>: ChatML, greedy, genai_config.json's end-of-sequence tokens.</param>");
             w.WriteLine("/// <exception cref=\"global::System.InvalidOperationException\">No tokenizer is given and none is beside the model.</exception>");
             w.WriteLine($"public {Runtime}SlmChatClient AsChatClient(global::Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, {Runtime}SlmChatOptions? options = null)");
             w.WriteLine("{");
             w.Indent++;
             w.WriteLine($"tokenizer ??= {Runtime}SlmTokenizer.Load(global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!, ModelName);");
+            w.WriteLine($"options ??= new {Runtime}SlmChatOptions {{ StopTokens = GenAiConfig?.EndOfSequenceTokenIds ?? global::System.Array.Empty<int>() }};");
             w.WriteLine($"return new {Runtime}SlmChatClient(CausalLm, tokenizer, ModelName, options);");
             w.Indent--;
             w.WriteLine("}");

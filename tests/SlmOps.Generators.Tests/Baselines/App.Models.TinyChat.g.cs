@@ -153,7 +153,10 @@ namespace App.Models
         /// <summary>The generation loop over this instance's session (KV cache, sampling, stop tokens); its layout comes from the model.</summary>
         /// <exception cref="global::System.ArgumentException">The model's inputs and outputs are not in the ONNX Runtime GenAI / Optimum layout.</exception>
         public global::SlmOps.Runtime.SlmCausalLm CausalLm =>
-            global::System.Threading.LazyInitializer.EnsureInitialized(ref _slmCausalLm, () => new global::SlmOps.Runtime.SlmCausalLm(_slmSession, s_slmInputSpecs, s_slmOutputSpecs));
+            global::System.Threading.LazyInitializer.EnsureInitialized(ref _slmCausalLm, () => new global::SlmOps.Runtime.SlmCausalLm(_slmSession, s_slmInputSpecs, s_slmOutputSpecs, GenAiConfig?.ContextLength));
+
+        /// <summary>The model's genai_config.json (end-of-sequence tokens, context length), which the SDK ships beside it when the model has one; <see langword="null"/> otherwise.</summary>
+        public global::SlmOps.Runtime.SlmGenAiConfig? GenAiConfig => global::SlmOps.Runtime.SlmGenAiConfig.TryRead(global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!);
 
         /// <summary>Generates token ids after <paramref name="prompt"/>, each as soon as it is chosen.</summary>
         /// <param name="prompt">The prompt's token ids.</param>
@@ -166,11 +169,12 @@ namespace App.Models
 
         /// <summary>A chat client over this instance's session, with its own tokenizer or chat options.</summary>
         /// <param name="tokenizer">Tokenizes prompts and decodes replies; <see langword="null"/>: the one the SDK ships in <c>tokenizer/</c> beside the model.</param>
-        /// <param name="options">Chat template, stop tokens, default generation settings; <see langword="null"/>: ChatML, greedy.</param>
+        /// <param name="options">Chat template, stop tokens, default generation settings; <see langword="null"/>: ChatML, greedy, genai_config.json's end-of-sequence tokens.</param>
         /// <exception cref="global::System.InvalidOperationException">No tokenizer is given and none is beside the model.</exception>
         public global::SlmOps.Runtime.SlmChatClient AsChatClient(global::Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, global::SlmOps.Runtime.SlmChatOptions? options = null)
         {
             tokenizer ??= global::SlmOps.Runtime.SlmTokenizer.Load(global::System.IO.Path.GetDirectoryName(_slmSession.ModelPath)!, ModelName);
+            options ??= new global::SlmOps.Runtime.SlmChatOptions { StopTokens = GenAiConfig?.EndOfSequenceTokenIds ?? global::System.Array.Empty<int>() };
             return new global::SlmOps.Runtime.SlmChatClient(CausalLm, tokenizer, ModelName, options);
         }
 
