@@ -132,7 +132,7 @@ public sealed class SlmChatClient : IChatClient
         }
 
         string final = _tokenizer.Decode(produced) ?? "";
-        bool cut = produced.Count >= generation.MaxNewTokens || (generation.ContextLength is int context && ids.Count + produced.Count >= context);
+        bool cut = produced.Count >= generation.MaxNewTokens || ((generation.ContextLength ?? _model.ContextLength) is int context && ids.Count + produced.Count >= context);
         yield return new ChatResponseUpdate(ChatRole.Assistant, final.Length > emitted.Length ? final[emitted.Length..] : "")
         {
             ResponseId = responseId,

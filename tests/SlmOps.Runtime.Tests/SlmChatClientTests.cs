@@ -38,7 +38,10 @@ public sealed class SlmChatClientTests : IDisposable
         }
 
         _model = new SlmCausalLm(_session, [.. inputs], [.. outputs]);
+        _specs = ([.. inputs], [.. outputs]);
     }
+
+    private readonly (SlmTensorSpec[] Inputs, SlmTensorSpec[] Outputs) _specs;
 
     public void Dispose()
     {
@@ -83,5 +86,17 @@ public sealed class SlmChatClientTests : IDisposable
         Assert.Equal(("", ChatFinishReason.Stop), (stopped.Text, stopped.FinishReason));
         Assert.Equal(4, piped.Usage!.OutputTokenCount);
         Assert.Equal("TinyChat", pipeline.GetService<ChatClientMetadata>()!.DefaultModelId);
+    }
+
+    [Fact]
+    public async Task A_reply_cut_by_the_models_context_length_finishes_for_length()
+    {
+        int prompt = _tokenizer.EncodeToIds(SlmChatOptions.ChatMl(Conversation)).Count;
+        var bounded = new SlmCausalLm(_session, _specs.Inputs, _specs.Outputs, contextLength: prompt + 3);
+        using var client = new SlmChatClient(bounded, _tokenizer, "TinyChat");
+
+        var response = await client.GetResponseAsync(Conversation);
+
+        Assert.Equal((3L, ChatFinishReason.Length), (response.Usage!.OutputTokenCount!.Value, response.FinishReason));
     }
 }
