@@ -47,5 +47,16 @@ namespace SlmOps
         /// the file systems of macOS and Windows and in NuGet packages).
         /// </summary>
         public static readonly string[] VariantReserved = { Variant, Manifest, Deps, Stamp, VariantKey, Measurements };
+
+        /// <summary>
+        /// The name of <see cref="VariantReserved"/> that a file at <paramref name="relativePath"/> in a variant folder
+        /// would take (its first segment, compared ignoring case and the trailing dots and spaces Windows drops), or
+        /// null when it takes none.
+        /// </summary>
+        public static string? ReservedNameOf(string relativePath)
+        {
+            string first = relativePath.Split('/', '\\')[0].TrimEnd('.', ' ');
+            return System.Array.Find(VariantReserved, name => string.Equals(name, first, System.StringComparison.OrdinalIgnoreCase)) is null ? null : first;
+        }
     }
 }

@@ -156,7 +156,8 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         heartbeat?.Step("extracting the variant");
         ModelPackage.Extract(package, variant, request.VariantDirectory, outputs.Add);
         VariantManifest manifest = variant.Manifest with { Package = new VariantPackage(package.Id, package.Version) };
-        using (var model = OnnxModelLoader.Load(outputs.VariantPath, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096 }))
+        // Extract hashed every file as it wrote it; the loader only reads the graph for the contract.
+        using (var model = OnnxModelLoader.Load(outputs.VariantPath, new OnnxLoadOptions { DeferPayloadsOfAtLeast = 4096, ComputeSha256 = false }))
         {
             var contract = model.Inspect().ToContract(request.Name, request.Namespace, request.Kind == ModelKinds.Auto ? manifest.Kind : request.Kind, manifest.Source.Sha256);
             AtomicFile.WriteAllText(outputs.ContractPath, ContractJson.Write(contract));
@@ -409,8 +410,7 @@ internal sealed class ModelPreparer(DiagnosticWriter diagnostics, string toolVer
         foreach (var file in model.ExternalDataFiles)
         {
             // Windows drops trailing dots and spaces from names, so 'model.onnx.' is 'model.onnx' there.
-            string first = file.RelativePath.Split('/', '\\')[0].TrimEnd('.', ' ');
-            if (WorkerFiles.VariantReserved.Contains(first, StringComparer.OrdinalIgnoreCase))
+            if (WorkerFiles.ReservedNameOf(file.RelativePath) is { } first)
             {
                 throw new OnnxModelException(OnnxErrorCodes.ExternalDataNameCollision, model.FilePath,
                     $"The external-data location '{file.RelativePath}' takes the name '{first}', which the SDK writes for every variant ({string.Join(", ", WorkerFiles.VariantReserved)}); the wrong file would ship. Re-save the model's external data under another name, e.g. onnx.save_model(model, path, save_as_external_data=True, location=\"model.onnx.data\").");

@@ -213,7 +213,7 @@ public static class ModelPackage
                 // The model first, then its data files: none outside the folder, none named like a file the SDK writes.
                 bool misplaced = i == 0
                     ? file.Path != WorkerFiles.Variant
-                    : WorkerFiles.VariantReserved.Contains(file.Path.Split('/', '\\')[0].TrimEnd('.', ' '), StringComparer.OrdinalIgnoreCase);
+                    : WorkerFiles.ReservedNameOf(file.Path) is not null;
                 if (misplaced || !destination.StartsWith(root, StringComparison.Ordinal))
                     throw Tampered(package.Path, $"the manifest of '{variant.Manifest.Target.Name}' lists '{file.Path}' as its file {i + 1}, a place no variant file may have.");
                 writing(destination);
