@@ -128,12 +128,12 @@ namespace SlmOps.Build.Tasks
                 return Error("SLM1015", $"This build is for '{Target}', and no SlmTarget is that RID or runs under it (the targets are {string.Join(", ", targets.Select(t => $"{t.Name} ({t.RuntimeIdentifier})"))}). Add <SlmTarget Include=\"{Target}\" />, or a device profile for {Target}.");
             }
 
-            foreach (ITaskItem model in Models.Concat(Packages))
+            foreach (var (model, isPackage) in Models.Select(m => (m, false)).Concat(Packages.Select(p => (p, true))))
             {
                 List<ITaskItem>? items;
                 try
                 {
-                    items = Array.IndexOf(Packages, model) >= 0 ? ResolvePackage(model, names, ignored, targets, shipped) : Resolve(model, names, ignored, targets, shipped);
+                    items = isPackage ? ResolvePackage(model, names, ignored, targets, shipped) : Resolve(model, names, ignored, targets, shipped);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {

@@ -34,10 +34,12 @@ internal sealed class ModelOutputs
 
     private string DepsPath => _request.VariantDirectory + WorkerFiles.Deps;
 
-    /// <summary>Files read besides the model and the settings' files (the shipped tokenizer), for the deps file.</summary>
-    public List<string> ExtraInputs { get; } = [];
+    private readonly List<string> _extraInputs = [];
 
-    public void AddInput(string path) => ExtraInputs.Add(path);
+    /// <summary>Files read besides the model and the settings' files (the shipped tokenizer), for the deps file.</summary>
+    public IReadOnlyList<string> ExtraInputs => _extraInputs;
+
+    public void AddInput(string path) => _extraInputs.Add(path);
 
     /// <summary>Records a file before (or as) it is written, so a failure removes it.</summary>
     public void Add(string path) => _written.Add(path);
