@@ -95,13 +95,25 @@ public sealed class SlmCausalLm
     /// <exception cref="InvalidOperationException">ONNX Runtime failed.</exception>
     public IEnumerable<int> Generate(IReadOnlyList<int> prompt, SlmGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(prompt);
-        var o = options ?? new SlmGenerationOptions();
-        if (o.ContextLength is null && ContextLength is int model) o = o with { ContextLength = model };
-        if (prompt.Count == 0) throw new ArgumentException("The prompt has no tokens.", nameof(prompt));
-        if (o.ContextLength is int context && prompt.Count >= context)
-            throw new ArgumentException($"The prompt has {prompt.Count} tokens, and the context length is {context}: no room for one more. Shorten the prompt or raise ContextLength.", nameof(prompt));
+        SlmGenerationOptions o = Resolve(options);
+        Check(prompt, o, nameof(prompt));
         return Steps(prompt, o, cancellationToken);
+    }
+
+    /// <summary>The options, with the model's context length when they give none.</summary>
+    private SlmGenerationOptions Resolve(SlmGenerationOptions? options)
+    {
+        var o = options ?? new SlmGenerationOptions();
+        return o.ContextLength is null && ContextLength is int model ? o with { ContextLength = model } : o;
+    }
+
+    /// <summary>A prompt must have a token and leave room for one more within the context length.</summary>
+    private static void Check(IReadOnlyList<int> prompt, SlmGenerationOptions o, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(prompt, parameter);
+        if (prompt.Count == 0) throw new ArgumentException("The prompt has no tokens.", parameter);
+        if (o.ContextLength is int context && prompt.Count >= context)
+            throw new ArgumentException($"The prompt has {prompt.Count} tokens, and the context length is {context}: no room for one more. Shorten the prompt or raise ContextLength.", parameter);
     }
 
     /// <summary>
@@ -115,10 +127,9 @@ public sealed class SlmCausalLm
     public IReadOnlyList<IReadOnlyList<int>> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, SlmGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        var o = options ?? new SlmGenerationOptions();
-        if (o.ContextLength is null && ContextLength is int model) o = o with { ContextLength = model };
+        SlmGenerationOptions o = Resolve(options);
         if (prompts.Count == 0) throw new ArgumentException("There are no prompts.", nameof(prompts));
-        foreach (var prompt in prompts) Generate(prompt, o, cancellationToken);  // the checks of one prompt, for each
+        foreach (var prompt in prompts) Check(prompt, o, nameof(prompts));
         // Padding needs a mask to hide the padded tokens and explicit positions to start each row at 0.
         if ((!_mask || !_positions) && prompts.Any(p => p.Count != prompts[0].Count))
             throw new ArgumentException("The prompts differ in length, and padding them needs the model's attention_mask and position_ids inputs, which it does not have both of: generate them one by one.", nameof(prompts));
