@@ -35,7 +35,7 @@ public sealed class SlmCausalLmTests : IDisposable
     }
 
     /// <summary>The decoder's inputs and outputs as a generated wrapper's specs give them.</summary>
-    private static (SlmTensorSpec[] Inputs, SlmTensorSpec[] Outputs) Specs(DecoderOptions o)
+    internal static (SlmTensorSpec[] Inputs, SlmTensorSpec[] Outputs) Specs(DecoderOptions o)
     {
         var batch = SlmDimension.Symbolic("batch");
         var inputs = new List<SlmTensorSpec> { new("input_ids", SlmElementType.Int64, batch, SlmDimension.Symbolic("sequence")) };

@@ -20,25 +20,8 @@ public sealed class SlmChatClientTests : IDisposable
         CausalLmFactory.WriteTokenizer(Path.Combine(folder, SlmTokenizer.FolderName));
         _tokenizer = SlmTokenizer.TryLoad(folder)!;
         _session = SlmSession.Open(path);
-        var batch = SlmDimension.Symbolic("batch");
-        var inputs = new List<SlmTensorSpec>
-        {
-            new("input_ids", SlmElementType.Int64, batch, SlmDimension.Symbolic("sequence")),
-            new("attention_mask", SlmElementType.Int64, batch, SlmDimension.Symbolic("total_sequence")),
-            new("position_ids", SlmElementType.Int64, batch, SlmDimension.Symbolic("sequence")),
-        };
-        var outputs = new List<SlmTensorSpec> { new("logits", SlmElementType.Float, batch, SlmDimension.Symbolic("sequence"), SlmDimension.Fixed(Shape.Vocabulary)) };
-        for (int l = 0; l < Shape.Layers; l++)
-        {
-            foreach (string part in new[] { "key", "value" })
-            {
-                inputs.Add(new($"past_key_values.{l}.{part}", SlmElementType.Float, batch, SlmDimension.Fixed(Shape.KvHeads), SlmDimension.Symbolic("past"), SlmDimension.Fixed(Shape.HeadSize)));
-                outputs.Add(new($"present.{l}.{part}", SlmElementType.Float, batch, SlmDimension.Fixed(Shape.KvHeads), SlmDimension.Symbolic("total"), SlmDimension.Fixed(Shape.HeadSize)));
-            }
-        }
-
-        _model = new SlmCausalLm(_session, [.. inputs], [.. outputs]);
-        _specs = ([.. inputs], [.. outputs]);
+        _specs = SlmCausalLmTests.Specs(Shape);
+        _model = new SlmCausalLm(_session, _specs.Inputs, _specs.Outputs);
     }
 
     private readonly (SlmTensorSpec[] Inputs, SlmTensorSpec[] Outputs) _specs;

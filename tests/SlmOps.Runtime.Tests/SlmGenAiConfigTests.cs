@@ -46,23 +46,10 @@ public sealed class SlmGenAiConfigTests : IDisposable
     [Fact]
     public void The_models_context_length_bounds_a_generation_whose_options_give_none()
     {
-        string path = OnnxModelFactory.Write(_temp.Combine("decoder"), "model.onnx", DecoderFactory.Create(new DecoderOptions(Layers: 1)));
+        var shape = new DecoderOptions(Layers: 1);
+        string path = OnnxModelFactory.Write(_temp.Combine("decoder"), "model.onnx", DecoderFactory.Create(shape));
         using var session = SlmSession.Open(path);
-        var batch = SlmDimension.Symbolic("batch");
-        SlmTensorSpec[] inputs =
-        [
-            new("input_ids", SlmElementType.Int64, batch, SlmDimension.Symbolic("s")),
-            new("attention_mask", SlmElementType.Int64, batch, SlmDimension.Symbolic("t")),
-            new("position_ids", SlmElementType.Int64, batch, SlmDimension.Symbolic("s")),
-            new("past_key_values.0.key", SlmElementType.Float, batch, SlmDimension.Fixed(2), SlmDimension.Symbolic("p"), SlmDimension.Fixed(8)),
-            new("past_key_values.0.value", SlmElementType.Float, batch, SlmDimension.Fixed(2), SlmDimension.Symbolic("p"), SlmDimension.Fixed(8)),
-        ];
-        SlmTensorSpec[] outputs =
-        [
-            new("logits", SlmElementType.Float, batch, SlmDimension.Symbolic("s"), SlmDimension.Fixed(300)),
-            new("present.0.key", SlmElementType.Float, batch, SlmDimension.Fixed(2), SlmDimension.Symbolic("t"), SlmDimension.Fixed(8)),
-            new("present.0.value", SlmElementType.Float, batch, SlmDimension.Fixed(2), SlmDimension.Symbolic("t"), SlmDimension.Fixed(8)),
-        ];
+        var (inputs, outputs) = SlmCausalLmTests.Specs(shape);
         var model = new SlmCausalLm(session, inputs, outputs, contextLength: 7);
 
         Assert.Equal(3, model.Generate([1, 2, 3, 4], new SlmGenerationOptions { MaxNewTokens = 10 }).Count());
